@@ -184,8 +184,11 @@ pub(crate) enum AllowOrigins {
 pub(crate) struct OriginSet {
     exact: HashSet<Box<[u8]>>,
     any_port: HashMap<Box<[u8]>, Vec<Box<[u8]>>>,
-    subdomains: HashMap<Box<[u8]>, Vec<(Box<[u8]>, Port)>>,
+    subdomains: HashMap<Box<[u8]>, Vec<SchemePort>>,
 }
+
+/// A subdomain pattern's scheme and ports, filed under its suffix.
+type SchemePort = (Box<[u8]>, Port);
 
 impl AllowOrigins {
     pub(crate) fn compile(entries: Vec<Entry>) -> AllowOrigins {

@@ -39,7 +39,7 @@ impl HostMatch {
             return Err(Problem::BadHostPattern);
         }
         Ok(if pattern {
-            HostMatch::Subdomains(lower[1..].as_bytes().into())
+            HostMatch::Subdomains(lower.as_bytes()[1..].into())
         } else {
             HostMatch::Exact(name.as_bytes().into())
         })

@@ -1,0 +1,486 @@
+//! Every refusal of SPEC.md and docs/behaviour.md: the `Problem`, and a
+//! message that names the policy, the field and the value as written. Also
+//! the configs just inside each rule, which must be accepted, and documents
+//! with many problems, which must all be reported.
+
+use filter_core::{Config, ConfigError, Problem};
+
+/// A document with one policy "api": these `allow_origins` entries, then
+/// these other fields.
+fn api(origins: &str, fields: &str) -> String {
+    let fields = if fields.is_empty() {
+        String::new()
+    } else {
+        format!(", {fields}")
+    };
+    format!(r#"{{"policies": [{{"name": "api", "allow_origins": [{origins}]{fields}}}]}}"#)
+}
+
+/// The same with one allowed origin, for rows about the other fields.
+fn api_with(fields: &str) -> String {
+    api(r#""https://app.example.com""#, fields)
+}
+
+fn refusals(json: &str) -> Result<Vec<ConfigError>, String> {
+    match Config::from_json(json.as_bytes()) {
+        Ok(_) => Err("accepted".into()),
+        Err(errors) => Ok(errors.iter().cloned().collect()),
+    }
+}
+
+/// Runs `check` on every row, then fails listing every row that failed.
+fn table<R>(rows: &[(&str, R)], check: impl Fn(&R) -> Result<(), String>) {
+    let failures: Vec<String> = rows
+        .iter()
+        .filter_map(|(name, row)| check(row).err().map(|why| format!("{name}: {why}")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows failed:\n{}",
+        failures.len(),
+        rows.len(),
+        failures.join("\n")
+    );
+}
+
+/// A refusal: the problem, and where: the policy as the message names it
+/// (`policy "api"`, `policies[0]`, none for the document), the field path,
+/// and the value as written in the JSON.
+struct Refusal<'a> {
+    problem: Problem,
+    policy: Option<&'a str>,
+    field: &'a str,
+    value: Option<&'a str>,
+}
+
+const API: Option<&str> = Some(r#"policy "api""#);
+
+fn refusal<'a>(problem: Problem, field: &'a str, value: Option<&'a str>) -> Refusal<'a> {
+    Refusal {
+        problem,
+        policy: API,
+        field,
+        value,
+    }
+}
+
+/// The problems are equal; a JSON syntax error's text is the parser's.
+fn same_problem(got: &Problem, want: &Problem) -> bool {
+    match (got, want) {
+        (Problem::Json(_), Problem::Json(_)) => true,
+        _ => got == want,
+    }
+}
+
+/// Checks one reported error against what a row expects, both through the
+/// accessors and in the one line a user reads.
+fn matches(error: &ConfigError, want: &Refusal) -> Result<(), String> {
+    let line = error.to_string();
+    let mismatch = |what: &str| Err(format!("{what} differs in {error:?}\n  message: {line}"));
+    if !same_problem(error.problem(), &want.problem) {
+        return mismatch(&format!("problem (want {:?})", want.problem));
+    }
+    if (error.policy(), error.field(), error.value()) != (want.policy, want.field, want.value) {
+        return mismatch("where");
+    }
+    for part in [want.policy, Some(want.field), want.value]
+        .into_iter()
+        .flatten()
+    {
+        if !line.contains(part) {
+            return Err(format!("message {line:?} does not name {part:?}"));
+        }
+    }
+    if !line.contains(&want.problem.to_string()) && !matches!(want.problem, Problem::Json(_)) {
+        return Err(format!("message {line:?} does not explain the problem"));
+    }
+    Ok(())
+}
+
+fn check_refusals(rows: &[(&str, (String, Refusal))]) {
+    table(rows, |(json, want)| {
+        let errors = refusals(json)?;
+        match errors.as_slice() {
+            [error] => matches(error, want),
+            _ => Err(format!("want one error, got {}: {errors:#?}", errors.len())),
+        }
+    });
+}
+
+#[test]
+fn document_refusals() {
+    use Problem::*;
+    let policy = r#"{"name": "api", "allow_origins": ["*"]}"#;
+    #[rustfmt::skip]
+    let rows = [
+        ("not JSON",
+            ("{\"policies\": [".to_string(), Refusal { problem: Json(String::new()), policy: None, field: "", value: None })),
+        ("trailing garbage",
+            (format!(r#"{{"policies": [{policy}]}} x"#), Refusal { problem: Json(String::new()), policy: None, field: "", value: None })),
+        ("the document is not an object",
+            ("[1]".to_string(), Refusal { problem: WrongType("a JSON object"), policy: None, field: "", value: Some("[1]") })),
+        ("an unknown top-level field",
+            (format!(r#"{{"policies": [{policy}], "polices": 1}}"#),
+             Refusal { problem: UnknownField, policy: None, field: "polices", value: None })),
+        ("an unknown mode",
+            (format!(r#"{{"mode": "audit", "policies": [{policy}]}}"#),
+             Refusal { problem: BadMode, policy: None, field: "mode", value: Some(r#""audit""#) })),
+        ("a mode that is not a string",
+            (format!(r#"{{"mode": true, "policies": [{policy}]}}"#),
+             Refusal { problem: BadMode, policy: None, field: "mode", value: Some("true") })),
+        ("policies missing",
+            ("{}".to_string(), Refusal { problem: Missing, policy: None, field: "policies", value: None })),
+        ("policies empty",
+            (r#"{"policies": []}"#.to_string(), Refusal { problem: NoPolicies, policy: None, field: "policies", value: None })),
+        ("policies not a list",
+            (format!(r#"{{"policies": {policy}}}"#),
+             Refusal { problem: WrongType("a list of policies"), policy: None, field: "policies", value: Some(r#"{"allow_origins":["*"],"name":"api"}"#) })),
+        ("a policy that is not an object",
+            (r#"{"policies": ["api"]}"#.to_string(),
+             Refusal { problem: WrongType("a JSON object"), policy: Some("policies[0]"), field: "", value: Some(r#""api""#) })),
+        ("a policy without a name",
+            (format!(r#"{{"policies": [{policy}, {{"allow_origins": ["*"]}}]}}"#),
+             Refusal { problem: Missing, policy: Some("policies[1]"), field: "name", value: None })),
+        ("an empty name",
+            (r#"{"policies": [{"name": "", "allow_origins": ["*"]}]}"#.to_string(),
+             Refusal { problem: EmptyString, policy: Some("policies[0]"), field: "name", value: Some(r#""""#) })),
+        ("a name that is not a string",
+            (r#"{"policies": [{"name": 7, "allow_origins": ["*"]}]}"#.to_string(),
+             Refusal { problem: WrongType("a string"), policy: Some("policies[0]"), field: "name", value: Some("7") })),
+        ("two policies share a name",
+            (format!(r#"{{"policies": [{policy}, {policy}]}}"#),
+             refusal(DuplicateName { first: 0 }, "name", Some(r#""api""#)))),
+    ];
+    check_refusals(&rows);
+}
+
+#[test]
+fn policy_field_refusals() {
+    use Problem::*;
+    #[rustfmt::skip]
+    let rows = [
+        ("an unknown field",
+            (api_with(r#""allow_origin": ["https://a.example.com"]"#), refusal(UnknownField, "allow_origin", None))),
+        ("an unknown field in match",
+            (api_with(r#""match": {"host": ["a.example.com"]}"#), refusal(UnknownField, "match.host", None))),
+        ("match not an object",
+            (api_with(r#""match": ["/api/*"]"#), refusal(WrongType("a JSON object"), "match", Some(r#"["/api/*"]"#)))),
+        ("match.hosts not a list",
+            (api_with(r#""match": {"hosts": "a.example.com"}"#),
+             refusal(WrongType("a list of strings"), "match.hosts", Some(r#""a.example.com""#)))),
+        ("match.hosts empty",
+            (api_with(r#""match": {"hosts": []}"#), refusal(EmptyMatchList, "match.hosts", None))),
+        ("match.paths empty",
+            (api_with(r#""match": {"paths": []}"#), refusal(EmptyMatchList, "match.paths", None))),
+        ("a host with a port",
+            (api_with(r#""match": {"hosts": ["a.example.com", "api.example.com:8080"]}"#),
+             refusal(BadHostPattern, "match.hosts[1]", Some(r#""api.example.com:8080""#)))),
+        ("a host that is only *",
+            (api_with(r#""match": {"hosts": ["*"]}"#), refusal(BadHostPattern, "match.hosts[0]", Some(r#""*""#)))),
+        ("a host with an inner *",
+            (api_with(r#""match": {"hosts": ["a.*.com"]}"#), refusal(BadHostPattern, "match.hosts[0]", Some(r#""a.*.com""#)))),
+        ("a non-ASCII host",
+            (api_with(r#""match": {"hosts": ["bücher.de"]}"#), refusal(BadHostPattern, "match.hosts[0]", Some(r#""bücher.de""#)))),
+        ("a host that is not a string",
+            (api_with(r#""match": {"hosts": [1]}"#), refusal(WrongType("a string"), "match.hosts[0]", Some("1")))),
+        ("a path without its leading slash",
+            (api_with(r#""match": {"paths": ["api/*"]}"#), refusal(BadPath, "match.paths[0]", Some(r#""api/*""#)))),
+        ("a path with an inner *",
+            (api_with(r#""match": {"paths": ["/a/*/b"]}"#), refusal(BadPath, "match.paths[0]", Some(r#""/a/*/b""#)))),
+        ("an empty path",
+            (api_with(r#""match": {"paths": [""]}"#), refusal(BadPath, "match.paths[0]", Some(r#""""#)))),
+        ("allow_credentials not a boolean",
+            (api_with(r#""allow_credentials": "true""#),
+             refusal(WrongType("true or false"), "allow_credentials", Some(r#""true""#)))),
+        ("allow_private_network not a boolean",
+            (api_with(r#""allow_private_network": 1"#), refusal(WrongType("true or false"), "allow_private_network", Some("1")))),
+        ("an unknown disallowed",
+            (api_with(r#""disallowed": "deny""#), refusal(BadDisallowed, "disallowed", Some(r#""deny""#)))),
+        ("max_age negative",
+            (api_with(r#""max_age": -1"#), refusal(MaxAgeOutOfRange, "max_age", Some("-1")))),
+        ("max_age above a day",
+            (api_with(r#""max_age": 86401"#), refusal(MaxAgeOutOfRange, "max_age", Some("86401")))),
+        ("max_age a fraction",
+            (api_with(r#""max_age": 1.5"#), refusal(MaxAgeOutOfRange, "max_age", Some("1.5")))),
+        ("max_age a fraction above a day",
+            (api_with(r#""max_age": 86400.5"#), refusal(MaxAgeOutOfRange, "max_age", Some("86400.5")))),
+        ("max_age a string",
+            (api_with(r#""max_age": "600""#), refusal(MaxAgeOutOfRange, "max_age", Some(r#""600""#)))),
+        ("max_age null",
+            (api_with(r#""max_age": null"#), refusal(MaxAgeOutOfRange, "max_age", Some("null")))),
+    ];
+    check_refusals(&rows);
+}
+
+#[test]
+fn origin_refusals() {
+    use Problem::*;
+    let one = |entry: &str| api(&format!("{entry:?}"), "");
+    let value = |entry: &'static str| Some(entry);
+    #[rustfmt::skip]
+    let rows = [
+        ("allow_origins missing",
+            (r#"{"policies": [{"name": "api"}]}"#.to_string(), refusal(Missing, "allow_origins", None))),
+        ("allow_origins empty",
+            (api("", ""), refusal(EmptyList, "allow_origins", None))),
+        ("allow_origins not a list",
+            (r#"{"policies": [{"name": "api", "allow_origins": "*"}]}"#.to_string(),
+             refusal(WrongType("a list of strings"), "allow_origins", value(r#""*""#)))),
+        ("an entry that is not a string",
+            (api(r#""https://a.example.com", 5"#, ""), refusal(WrongType("a string"), "allow_origins[1]", value("5")))),
+        ("* with other entries",
+            (api(r#""https://a.example.com", "*""#, ""), refusal(AnyOriginNotAlone, "allow_origins[1]", value(r#""*""#)))),
+        ("an empty entry", (one(""), refusal(EmptyString, "allow_origins[0]", value(r#""""#)))),
+        ("no scheme", (one("app.example.com"), refusal(MissingScheme, "allow_origins[0]", value(r#""app.example.com""#)))),
+        ("a bad scheme", (one("1http://a.com"), refusal(BadScheme, "allow_origins[0]", value(r#""1http://a.com""#)))),
+        ("a path, even /",
+            (one("https://app.example.com/"), refusal(OriginWithPath, "allow_origins[0]", value(r#""https://app.example.com/""#)))),
+        ("a longer path",
+            (one("https://app.example.com/x"), refusal(OriginWithPath, "allow_origins[0]", value(r#""https://app.example.com/x""#)))),
+        ("a query",
+            (one("https://app.example.com?q"), refusal(OriginWithQuery, "allow_origins[0]", value(r#""https://app.example.com?q""#)))),
+        ("a fragment",
+            (one("https://app.example.com#f"), refusal(OriginWithFragment, "allow_origins[0]", value(r#""https://app.example.com#f""#)))),
+        ("userinfo",
+            (one("https://user:pw@app.example.com"),
+             refusal(OriginWithUserinfo, "allow_origins[0]", value(r#""https://user:pw@app.example.com""#)))),
+        ("a non-ASCII host: ask for punycode",
+            (one("https://bücher.example"), refusal(NonAsciiHost, "allow_origins[0]", value(r#""https://bücher.example""#)))),
+        ("an empty host", (one("https://"), refusal(BadHost, "allow_origins[0]", value(r#""https://""#)))),
+        ("an empty label", (one("https://a..b.com"), refusal(BadHost, "allow_origins[0]", value(r#""https://a..b.com""#)))),
+        ("a host with a space", (one("https://a b.com"), refusal(BadHost, "allow_origins[0]", value(r#""https://a b.com""#)))),
+        ("a dotted number that is no IPv4 address",
+            (one("https://1.2.3"), refusal(BadHost, "allow_origins[0]", value(r#""https://1.2.3""#)))),
+        ("port 0", (one("https://a.com:0"), refusal(BadPort, "allow_origins[0]", value(r#""https://a.com:0""#)))),
+        ("port above 65535", (one("https://a.com:65536"), refusal(BadPort, "allow_origins[0]", value(r#""https://a.com:65536""#)))),
+        ("a port that is not a number",
+            (one("https://a.com:https"), refusal(BadPort, "allow_origins[0]", value(r#""https://a.com:https""#)))),
+        ("an empty port", (one("https://a.com:"), refusal(BadPort, "allow_origins[0]", value(r#""https://a.com:""#)))),
+        ("a bare *", (one("https://*"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*""#)))),
+        ("an empty wildcard suffix", (one("https://*."), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*.""#)))),
+        ("* inside a label",
+            (one("https://a*.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://a*.example.com""#)))),
+        ("* without its dot",
+            (one("https://*example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*example.com""#)))),
+        ("* in the middle",
+            (one("https://a.*.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://a.*.example.com""#)))),
+        ("two wildcard labels",
+            (one("https://*.*.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*.*.example.com""#)))),
+        ("a wildcard scheme",
+            (one("*://a.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""*://a.example.com""#)))),
+        ("a wildcard over a whole top-level domain",
+            (one("https://*.com"), refusal(WildcardCoversTopLevelDomain, "allow_origins[0]", value(r#""https://*.com""#)))),
+        ("a wildcard over addresses",
+            (one("https://*.0.0.1"), refusal(WildcardCoversAddresses, "allow_origins[0]", value(r#""https://*.0.0.1""#)))),
+    ];
+    check_refusals(&rows);
+}
+
+#[test]
+fn credential_refusals() {
+    use Problem::*;
+    let creds = r#""allow_credentials": true"#;
+    let with_creds = |fields: &str| api_with(&format!("{creds}, {fields}"));
+    #[rustfmt::skip]
+    let rows = [
+        ("* origin",
+            (api(r#""*""#, creds), refusal(CredentialsWithWildcard, "allow_origins[0]", Some(r#""*""#)))),
+        ("null origin",
+            (api(r#""https://app.example.com", "null""#, creds),
+             refusal(CredentialsWithNullOrigin, "allow_origins[1]", Some(r#""null""#)))),
+        ("* methods",
+            (with_creds(r#""allow_methods": ["GET", "*"]"#), refusal(CredentialsWithWildcard, "allow_methods[1]", Some(r#""*""#)))),
+        ("* request headers",
+            (with_creds(r#""allow_headers": ["*"]"#), refusal(CredentialsWithWildcard, "allow_headers[0]", Some(r#""*""#)))),
+        ("* exposed headers",
+            (with_creds(r#""expose_headers": ["X-A", "*"]"#), refusal(CredentialsWithWildcard, "expose_headers[1]", Some(r#""*""#)))),
+        ("plain http to a public host",
+            (api(r#""http://app.example.com""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://app.example.com""#)))),
+        ("plain http to a private address",
+            (api(r#""http://10.0.0.1:8080""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://10.0.0.1:8080""#)))),
+        ("plain http on a subdomain pattern",
+            (api(r#""http://*.example.com""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://*.example.com""#)))),
+        ("plain http on any port of a public host",
+            (api(r#""http://app.example.com:*""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://app.example.com:*""#)))),
+        ("a name that only starts like localhost",
+            (api(r#""http://localhost.example.com""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://localhost.example.com""#)))),
+        ("an address outside 127.0.0.0/8",
+            (api(r#""http://128.0.0.1""#, creds),
+             refusal(CredentialsOverPlainHttp, "allow_origins[0]", Some(r#""http://128.0.0.1""#)))),
+    ];
+    check_refusals(&rows);
+}
+
+#[test]
+fn method_and_header_refusals() {
+    use Problem::*;
+    #[rustfmt::skip]
+    let rows = [
+        ("allow_methods empty",
+            (api_with(r#""allow_methods": []"#), refusal(EmptyList, "allow_methods", None))),
+        ("allow_methods not a list",
+            (api_with(r#""allow_methods": "GET""#), refusal(WrongType("a list of strings"), "allow_methods", Some(r#""GET""#)))),
+        ("a method that is not a string",
+            (api_with(r#""allow_methods": ["GET", null]"#), refusal(WrongType("a string"), "allow_methods[1]", Some("null")))),
+        ("two methods in one entry",
+            (api_with(r#""allow_methods": ["GET, PUT"]"#), refusal(NotAMethod, "allow_methods[0]", Some(r#""GET, PUT""#)))),
+        ("an empty method",
+            (api_with(r#""allow_methods": [""]"#), refusal(NotAMethod, "allow_methods[0]", Some(r#""""#)))),
+        ("a non-ASCII method",
+            (api_with(r#""allow_methods": ["PÜT"]"#), refusal(NotAMethod, "allow_methods[0]", Some(r#""PÜT""#)))),
+        ("CONNECT",
+            (api_with(r#""allow_methods": ["CONNECT"]"#), refusal(ForbiddenMethod, "allow_methods[0]", Some(r#""CONNECT""#)))),
+        ("trace in any case",
+            (api_with(r#""allow_methods": ["GET", "trace"]"#), refusal(ForbiddenMethod, "allow_methods[1]", Some(r#""trace""#)))),
+        ("TRACK",
+            (api_with(r#""allow_methods": ["Track"]"#), refusal(ForbiddenMethod, "allow_methods[0]", Some(r#""Track""#)))),
+        ("a request header that is not a token",
+            (api_with(r#""allow_headers": ["X-A", "X B"]"#), refusal(NotAHeaderName, "allow_headers[1]", Some(r#""X B""#)))),
+        ("a request header with a colon",
+            (api_with(r#""allow_headers": ["X-A:"]"#), refusal(NotAHeaderName, "allow_headers[0]", Some(r#""X-A:""#)))),
+        ("an empty request header",
+            (api_with(r#""allow_headers": [""]"#), refusal(NotAHeaderName, "allow_headers[0]", Some(r#""""#)))),
+        ("Cookie",
+            (api_with(r#""allow_headers": ["Cookie"]"#), refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""Cookie""#)))),
+        ("Host",
+            (api_with(r#""allow_headers": ["host"]"#), refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""host""#)))),
+        ("Origin",
+            (api_with(r#""allow_headers": ["ORIGIN"]"#), refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""ORIGIN""#)))),
+        ("a Proxy- header",
+            (api_with(r#""allow_headers": ["Proxy-Authorization"]"#),
+             refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""Proxy-Authorization""#)))),
+        ("a Sec- header",
+            (api_with(r#""allow_headers": ["Sec-Fetch-Mode"]"#),
+             refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""Sec-Fetch-Mode""#)))),
+        ("a CORS request header",
+            (api_with(r#""allow_headers": ["Access-Control-Request-Method"]"#),
+             refusal(ForbiddenRequestHeader, "allow_headers[0]", Some(r#""Access-Control-Request-Method""#)))),
+        ("an exposed header that is not a token",
+            (api_with(r#""expose_headers": ["X(A)"]"#), refusal(NotAHeaderName, "expose_headers[0]", Some(r#""X(A)""#)))),
+        ("Set-Cookie exposed",
+            (api_with(r#""expose_headers": ["Set-Cookie"]"#),
+             refusal(ForbiddenResponseHeader, "expose_headers[0]", Some(r#""Set-Cookie""#)))),
+        ("Set-Cookie2 exposed",
+            (api_with(r#""expose_headers": ["x-a", "set-cookie2"]"#),
+             refusal(ForbiddenResponseHeader, "expose_headers[1]", Some(r#""set-cookie2""#)))),
+        ("expose_headers not a list",
+            (api_with(r#""expose_headers": {}"#), refusal(WrongType("a list of strings"), "expose_headers", Some("{}")))),
+    ];
+    check_refusals(&rows);
+}
+
+#[test]
+fn configs_just_inside_the_rules_are_accepted() {
+    let creds = r#""allow_credentials": true"#;
+    #[rustfmt::skip]
+    let rows: &[(&str, String)] = &[
+        ("credentials with http://localhost",            api(r#""http://localhost""#, creds)),
+        ("credentials with http://localhost on any port", api(r#""http://localhost:*""#, creds)),
+        ("credentials with http://127.0.0.1:8080",       api(r#""http://127.0.0.1:8080""#, creds)),
+        ("credentials with anywhere in 127.0.0.0/8",     api(r#""http://127.9.9.9""#, creds)),
+        ("credentials with http://[::1]:3000",           api(r#""http://[::1]:3000""#, creds)),
+        ("credentials with https patterns",              api(r#""https://*.example.com", "https://a.example.com:*""#, creds)),
+        ("credentials with Authorization listed",        api_with(&format!(r#"{creds}, "allow_headers": ["Authorization"]"#))),
+        ("credentials false with everything *",
+            api(r#""*""#, r#""allow_credentials": false, "allow_methods": ["*"], "allow_headers": ["*"], "expose_headers": ["*"]"#)),
+        ("null without credentials",                     api(r#""null""#, "")),
+        ("plain http without credentials",               api(r#""http://app.example.com", "http://*.example.com""#, "")),
+        ("a wildcard over a two-label suffix",           api(r#""https://*.co.uk""#, "")),
+        ("an IPv4 origin",                               api(r#""https://10.0.0.1:8443""#, "")),
+        ("another scheme",                               api(r#""chrome-extension://abcdefgh""#, "")),
+        ("star headers with Authorization listed",       api_with(r#""allow_headers": ["*", "Authorization"]"#)),
+        ("lowercase methods",                            api_with(r#""allow_methods": ["put", "patch"]"#)),
+        ("empty header lists",                           api_with(r#""allow_headers": [], "expose_headers": []"#)),
+        ("max_age 0",                                    api_with(r#""max_age": 0"#)),
+        ("max_age 86400",                                api_with(r#""max_age": 86400"#)),
+        ("max_age 3600.0, as Istio sends it",            api_with(r#""max_age": 3600.0"#)),
+        ("max_age 86400.0",                              api_with(r#""max_age": 86400.0"#)),
+        ("disallowed pass",                              api_with(r#""disallowed": "pass""#)),
+        ("disallowed reject",                            api_with(r#""disallowed": "reject""#)),
+        ("private network on",                           api_with(r#""allow_private_network": true"#)),
+        ("match on every field",
+            api_with(r#""match": {"hosts": ["api.example.com", "*.example.net"], "paths": ["/api/*", "/health", "*"]}"#)),
+        ("shadow mode",
+            r#"{"mode": "shadow", "policies": [{"name": "p", "allow_origins": ["*"]}]}"#.to_string()),
+    ];
+    table(rows, |json| {
+        Config::from_json(json.as_bytes())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn every_problem_in_a_document_is_reported() {
+    use Problem::*;
+    let json = r#"{"mode": "loud", "policies": [
+        {"name": "a", "allow_origins": ["https://*.com", "https://ok.example.com/"], "max_age": -1},
+        {"allow_origins": ["*"], "allow_credentials": true},
+        {"name": "a", "allow_origins": ["https://x.example.com"], "allow_methods": ["TRACE"],
+         "allow_headers": ["Cookie"], "color": "red"},
+        {"name": "fine", "allow_origins": ["*"]},
+        "not a policy"
+    ]}"#;
+    let a = Some(r#"policy "a""#);
+    #[rustfmt::skip]
+    let want = [
+        Refusal { problem: BadMode, policy: None, field: "mode", value: Some(r#""loud""#) },
+        Refusal { problem: WildcardCoversTopLevelDomain, policy: a, field: "allow_origins[0]", value: Some(r#""https://*.com""#) },
+        Refusal { problem: OriginWithPath, policy: a, field: "allow_origins[1]", value: Some(r#""https://ok.example.com/""#) },
+        Refusal { problem: MaxAgeOutOfRange, policy: a, field: "max_age", value: Some("-1") },
+        Refusal { problem: Missing, policy: Some("policies[1]"), field: "name", value: None },
+        Refusal { problem: CredentialsWithWildcard, policy: Some("policies[1]"), field: "allow_origins[0]", value: Some(r#""*""#) },
+        Refusal { problem: DuplicateName { first: 0 }, policy: a, field: "name", value: Some(r#""a""#) },
+        Refusal { problem: UnknownField, policy: a, field: "color", value: None },
+        Refusal { problem: ForbiddenMethod, policy: a, field: "allow_methods[0]", value: Some(r#""TRACE""#) },
+        Refusal { problem: ForbiddenRequestHeader, policy: a, field: "allow_headers[0]", value: Some(r#""Cookie""#) },
+        Refusal { problem: WrongType("a JSON object"), policy: Some("policies[4]"), field: "", value: Some(r#""not a policy""#) },
+    ];
+    let errors = refusals(json).unwrap();
+    let message = Config::from_json(json.as_bytes()).unwrap_err().to_string();
+    // Each error once, one per line, in the order of the document's policies.
+    assert_eq!(message.lines().count(), want.len(), "{message}");
+    let mut unmatched: Vec<&ConfigError> = errors.iter().collect();
+    let mut failures = Vec::new();
+    for wanted in &want {
+        match unmatched.iter().position(|e| matches(e, wanted).is_ok()) {
+            Some(i) => drop(unmatched.remove(i)),
+            None => failures.push(format!(
+                "not reported: {:?} at {}",
+                wanted.problem, wanted.field
+            )),
+        }
+    }
+    failures.extend(unmatched.iter().map(|e| format!("unexpected: {e}")));
+    assert!(
+        failures.is_empty(),
+        "{}\nmessage:\n{message}",
+        failures.join("\n")
+    );
+    let policies: Vec<Option<&str>> = errors.iter().map(ConfigError::policy).collect();
+    let mut grouped = policies.clone();
+    grouped.dedup();
+    assert_eq!(
+        grouped,
+        [None, a, Some("policies[1]"), a, Some("policies[4]")],
+        "{message}"
+    );
+}
+
+#[test]
+fn long_values_are_cut_in_messages() {
+    let long = format!("https://{}.example.com/", "a".repeat(500));
+    let errors = refusals(&api(&format!("{long:?}"), "")).unwrap();
+    let line = errors[0].to_string();
+    assert!(line.len() < 400, "{line}");
+    assert!(
+        line.contains(r#"policy "api" allow_origins[0] "https://aaaa"#),
+        "{line}"
+    );
+    assert!(line.contains('…'), "{line}");
+}
