@@ -1,0 +1,4 @@
+// Headless Chromium against the filter in Envoy (target/envoy-filter.wasm).
+import { browserSuite } from './lib/suite.mjs';
+
+browserSuite('envoy');

@@ -1,0 +1,124 @@
+// Envoy or workerd with the filter, in front of the harness's recording
+// upstream, started by the e2e crate's `serve` binary (tests/src/bin/serve.rs)
+// so that the browser tests and the Rust tests run the very same setup.
+import { spawn, execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * Builds the `serve` binary (a no-op when it is up to date) and returns its
+ * path, as cargo reports it, so CARGO_TARGET_DIR and profiles are respected.
+ */
+export function buildServe() {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'cargo',
+      ['build', '--quiet', '--message-format=json', '-p', 'e2e', '--bin', 'serve'],
+      { cwd: ROOT, timeout: 600_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`cargo build of the serve binary failed: ${err.message}\n${stderr}`));
+        const artifact = stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+          .find((m) => m.reason === 'compiler-artifact' && m.target?.name === 'serve' && m.executable);
+        if (!artifact) return reject(new Error(`cargo built no serve executable:\n${stderr}`));
+        resolve(artifact.executable);
+      },
+    );
+  });
+}
+
+/**
+ * Starts `serve <target>` with `pluginConfig` (an object) and waits for its
+ * ready line. Returns the ports and:
+ * - `upstreamRequests()`: what the upstream has received, `[{method, path, headers}]`
+ *   with lowercase header names;
+ * - `counters()`: for Envoy, the filter's counters from the admin `/stats`, as
+ *   `{"<policy>.<outcome>": n}`; `null` for the Worker, which exports none;
+ * - `stop()`.
+ */
+export async function startStack(serveBin, target, pluginConfig) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cors-browser-'));
+  const configPath = path.join(dir, 'plugin.json');
+  writeFileSync(configPath, JSON.stringify(pluginConfig));
+  // Its own process group, so a forced stop also takes down Envoy or workerd.
+  const child = spawn(serveBin, [target, configPath], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+
+  const nextLine = async (what, ms) => {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`serve ${target}: no ${what} within ${ms} ms; stderr:\n${stderr}`)), ms);
+    });
+    const died = exited.then(({ code, signal }) => {
+      throw new Error(`serve ${target} exited (code ${code}, signal ${signal}) before its ${what}; stderr:\n${stderr}`);
+    });
+    try {
+      const { value, done } = await Promise.race([lines.next(), timeout, died]);
+      if (done) throw new Error(`serve ${target} closed stdout before its ${what}; stderr:\n${stderr}`);
+      return JSON.parse(value);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const stop = async () => {
+    child.stdin.end();
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }, 10_000);
+    await exited;
+    clearTimeout(killer);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  let ready;
+  try {
+    ready = await nextLine('ready line', 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  // One question at a time: tests within a file run in sequence.
+  const upstreamRequests = async () => {
+    child.stdin.write('requests\n');
+    const requests = await nextLine('answer to `requests`', 10_000);
+    return requests.map(({ method, path, headers }) => ({
+      method,
+      path,
+      headers: Object.fromEntries(headers.map(([name, value]) => [name.toLowerCase(), value])),
+    }));
+  };
+
+  const counters = ready.admin === null ? null : () => envoyCounters(ready.admin);
+
+  return { proxyPort: ready.proxy, upstreamRequests, counters, stop };
+}
+
+/** The filter's counters, `wasmcustom.cors.<policy>.<outcome>` in /stats. */
+async function envoyCounters(adminPort) {
+  const response = await fetch(`http://127.0.0.1:${adminPort}/stats`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`Envoy admin /stats answered ${response.status}`);
+  const counters = {};
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^(?:wasmcustom\.)?cors\.([^:]+): (\d+)$/.exec(line);
+    if (match) counters[match[1]] = Number(match[2]);
+  }
+  return counters;
+}

@@ -1,0 +1,5 @@
+// Headless Chromium against the filter as a Cloudflare Worker, under workerd
+// (cloudflare-worker/build/).
+import { browserSuite } from './lib/suite.mjs';
+
+browserSuite('worker');
