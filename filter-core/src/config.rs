@@ -9,6 +9,7 @@ use crate::http::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
     normalize_method,
 };
+use crate::json::{self, Value};
 use crate::origin::{AllowOrigins, Entry};
 use crate::scope::{HostMatch, PathMatch, Scope};
 use alloc::boxed::Box;
@@ -16,10 +17,10 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
-use serde_json::{Map, Value};
 
-/// The longest value quoted in an error message; longer ones are cut.
-const MAX_QUOTED_VALUE: usize = 120;
+/// The longest value quoted in an error message; longer ones are cut. Long
+/// enough for any origin (a host has at most 253 bytes) to be quoted whole.
+const MAX_QUOTED_VALUE: usize = 300;
 
 /// A validated, compiled plugin configuration: the policies in order.
 #[derive(Debug)]
@@ -71,7 +72,7 @@ impl Config {
     /// # Errors
     /// Every problem in the document, each naming the policy, field and value.
     pub fn from_json(json: &[u8]) -> Result<Config, ConfigErrors> {
-        let document: Value = serde_json::from_slice(json).map_err(|e| {
+        let document = json::parse(json).map_err(|e| {
             ConfigErrors(vec![ConfigError {
                 policy: None,
                 field: String::new(),
@@ -137,12 +138,12 @@ impl Reader {
     }
 
     fn config(&mut self, document: &Value) -> Option<Config> {
-        let Some(top) = document.as_object() else {
+        let Some(members) = document.as_object() else {
             self.report("", Some(document), Problem::WrongType("a JSON object"));
             return None;
         };
-        self.unknown_fields(top, "", &["mode", "policies"]);
-        let shadow = match top.get("mode") {
+        self.unknown_fields(members, "", &["mode", "policies"]);
+        let shadow = match document.get("mode") {
             None => false,
             Some(Value::String(mode)) if mode == "enforce" => false,
             Some(Value::String(mode)) if mode == "shadow" => true,
@@ -151,7 +152,7 @@ impl Reader {
                 false
             }
         };
-        let items = match top.get("policies") {
+        let items = match document.get("policies") {
             None => {
                 self.report("policies", None, Problem::Missing);
                 return None;
@@ -179,7 +180,7 @@ impl Reader {
                 .and_then(Value::as_str)
                 .filter(|n| !n.is_empty());
             if let Some(name) = name {
-                self.policy = Some(format!("policy {}", quote(&Value::from(name))));
+                self.policy = Some(format!("policy {}", quote(&Value::String(name.into()))));
                 match names.iter().position(|n| *n == name) {
                     Some(first) => {
                         self.report("name", item.get("name"), Problem::DuplicateName { first })
@@ -196,12 +197,13 @@ impl Reader {
     }
 
     fn policy_entry(&mut self, index: usize, item: &Value, shadow: bool) -> Option<Policy> {
-        let Some(fields) = item.as_object() else {
+        let Some(members) = item.as_object() else {
             self.report("", Some(item), Problem::WrongType("a JSON object"));
             return None;
         };
+        let fields = item;
         self.unknown_fields(
-            fields,
+            members,
             "",
             &[
                 "name",
@@ -264,13 +266,13 @@ impl Reader {
         })
     }
 
-    fn unknown_fields(&mut self, fields: &Map<String, Value>, prefix: &str, known: &[&str]) {
-        for key in fields.keys().filter(|k| !known.contains(&k.as_str())) {
+    fn unknown_fields(&mut self, members: &[(String, Value)], prefix: &str, known: &[&str]) {
+        for (key, _) in members.iter().filter(|(k, _)| !known.contains(&k.as_str())) {
             self.report(&format!("{prefix}{key}"), None, Problem::UnknownField);
         }
     }
 
-    fn boolean(&mut self, fields: &Map<String, Value>, field: &str) -> bool {
+    fn boolean(&mut self, fields: &Value, field: &str) -> bool {
         match fields.get(field) {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -307,13 +309,13 @@ impl Reader {
         let Some(value) = value else {
             return Some(Scope::default());
         };
-        let Some(fields) = value.as_object() else {
+        let Some(members) = value.as_object() else {
             self.report("match", Some(value), Problem::WrongType("a JSON object"));
             return None;
         };
-        self.unknown_fields(fields, "match.", &["hosts", "paths"]);
-        let hosts = self.match_list(fields.get("hosts"), "match.hosts", HostMatch::parse);
-        let paths = self.match_list(fields.get("paths"), "match.paths", PathMatch::parse);
+        self.unknown_fields(members, "match.", &["hosts", "paths"]);
+        let hosts = self.match_list(value.get("hosts"), "match.hosts", HostMatch::parse);
+        let paths = self.match_list(value.get("paths"), "match.paths", PathMatch::parse);
         Some(Scope {
             hosts: hosts?,
             paths: paths?,
@@ -339,10 +341,10 @@ impl Reader {
         for (path, entry) in entries {
             match parse(entry) {
                 Ok(p) => parsed.push(p),
-                Err(problem) => self.report(&path, Some(&Value::from(entry)), problem),
+                Err(problem) => self.report(&path, Some(&Value::String(entry.into())), problem),
             }
         }
-        (parsed.len() == value.as_array().map_or(0, Vec::len)).then_some(Some(parsed))
+        (parsed.len() == value.as_array().map_or(0, <[Value]>::len)).then_some(Some(parsed))
     }
 
     fn allow_origins(&mut self, value: Option<&Value>, credentials: bool) -> Option<AllowOrigins> {
@@ -358,7 +360,7 @@ impl Reader {
         let count = entries.len();
         let mut parsed = Vec::with_capacity(count);
         for (path, raw) in entries {
-            let quoted = Value::from(raw);
+            let quoted = Value::String(raw.into());
             let problem = match Entry::parse(raw) {
                 Err(problem) => Some(problem),
                 Ok(Entry::Any) if count > 1 => Some(Problem::AnyOriginNotAlone),
@@ -392,7 +394,7 @@ impl Reader {
         let mut any = false;
         let mut methods = Vec::with_capacity(count);
         for (path, raw) in entries {
-            let quoted = Value::from(raw);
+            let quoted = Value::String(raw.into());
             if raw == "*" {
                 any = true;
                 if credentials {
@@ -471,7 +473,7 @@ impl Reader {
         let count = entries.len();
         let mut names = Vec::with_capacity(count);
         for (path, raw) in entries {
-            let quoted = Value::from(raw);
+            let quoted = Value::String(raw.into());
             let lower = raw.to_ascii_lowercase();
             if raw == "*" && credentials {
                 self.report(&path, Some(&quoted), Problem::CredentialsWithWildcard);
@@ -499,15 +501,7 @@ impl Reader {
             return Some(None);
         };
         // Istio hands the config over as a protobuf Struct: 3600 arrives as 3600.0.
-        let seconds = match value {
-            Value::Number(n) => n.as_u64().or_else(|| {
-                n.as_f64()
-                    .filter(|f| *f >= 0.0 && *f <= 86400.0 && *f == (*f as u64) as f64)
-                    .map(|f| f as u64)
-            }),
-            _ => None,
-        };
-        match seconds {
+        match value.as_whole_number() {
             Some(s) if s <= 86400 => Some(Some(s.to_string().into())),
             _ => {
                 self.report("max_age", Some(value), Problem::MaxAgeOutOfRange);

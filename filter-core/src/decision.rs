@@ -2,7 +2,7 @@
 
 use crate::config::{AllowHeaders, AllowMethods, Policy};
 use crate::headers::CorsHeaders;
-use crate::http::{is_safelisted_method, is_token, list_elements};
+use crate::http::{is_safelisted_method, is_token, list_elements, trim_ows};
 use crate::origin::{is_same_origin, AllowOrigins};
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -423,28 +423,33 @@ enum VaryMerge {
     Absent,
     /// Already `*` or naming `Origin`: leave it.
     Keep,
-    /// The upstream's field names so far, joined by `, `.
+    /// The upstream's lines so far, each as written, joined by `, `.
     Names(String),
 }
 
 impl VaryMerge {
     fn add(&mut self, value: &[u8]) {
-        for name in list_elements(value) {
-            if name == b"*" || name.eq_ignore_ascii_case(b"origin") {
-                *self = VaryMerge::Keep;
+        if matches!(self, VaryMerge::Keep) {
+            return;
+        }
+        let mut names = list_elements(value).peekable();
+        if names.peek().is_none() {
+            return;
+        }
+        if names.any(|name| name == b"*" || name.eq_ignore_ascii_case(b"origin")) {
+            *self = VaryMerge::Keep;
+            return;
+        }
+        // A line that is not text cannot be a list of field names: left out.
+        let Ok(line) = core::str::from_utf8(trim_ows(value)) else {
+            return;
+        };
+        match self {
+            VaryMerge::Names(names) => {
+                names.push_str(", ");
+                names.push_str(line);
             }
-            let Ok(name) = core::str::from_utf8(name) else {
-                continue;
-            };
-            match self {
-                VaryMerge::Keep => return,
-                _ if !is_token(name.as_bytes()) => {}
-                VaryMerge::Absent => *self = VaryMerge::Names(String::from(name)),
-                VaryMerge::Names(names) => {
-                    names.push_str(", ");
-                    names.push_str(name);
-                }
-            }
+            _ => *self = VaryMerge::Names(String::from(line)),
         }
     }
 

@@ -133,8 +133,8 @@ fn document_refusals() {
         ("policies empty",
             (r#"{"policies": []}"#.to_string(), Refusal { problem: NoPolicies, policy: None, field: "policies", value: None })),
         ("policies not a list",
-            (format!(r#"{{"policies": {policy}}}"#),
-             Refusal { problem: WrongType("a list of policies"), policy: None, field: "policies", value: Some(r#"{"allow_origins":["*"],"name":"api"}"#) })),
+            (r#"{"policies": "all"}"#.to_string(),
+             Refusal { problem: WrongType("a list of policies"), policy: None, field: "policies", value: Some(r#""all""#) })),
         ("a policy that is not an object",
             (r#"{"policies": ["api"]}"#.to_string(),
              Refusal { problem: WrongType("a JSON object"), policy: Some("policies[0]"), field: "", value: Some(r#""api""#) })),
@@ -474,6 +474,19 @@ fn every_problem_in_a_document_is_reported() {
 
 #[test]
 fn long_values_are_cut_in_messages() {
+    // Any origin is quoted whole, even one whose host is a byte too long.
+    let host = format!(
+        "{}.{}.{}.{}.example.com",
+        "a".repeat(63),
+        "b".repeat(63),
+        "c".repeat(63),
+        "d".repeat(50)
+    );
+    assert_eq!(host.len(), 254);
+    let quoted = format!(r#""https://{host}:65535""#);
+    let errors = refusals(&api(&quoted, "")).unwrap();
+    assert_eq!(errors[0].value(), Some(quoted.as_str()));
+
     let long = format!("https://{}.example.com/", "a".repeat(500));
     let errors = refusals(&api(&format!("{long:?}"), "")).unwrap();
     let line = errors[0].to_string();
