@@ -34,6 +34,7 @@ mod decision;
 mod error;
 mod headers;
 mod http;
+mod json;
 mod origin;
 mod scope;
 
