@@ -1,0 +1,264 @@
+//! The CORS filter as a proxy-wasm module for Envoy and Istio.
+//!
+//! Thin glue around `filter-core`: the root context compiles the plugin JSON
+//! once, and each HTTP context reads the few request headers CORS depends on,
+//! asks the policy for a decision and carries it out.
+//!
+//! Headers are only ever read as bytes: the SDK's `String` getters panic on a
+//! value that is not UTF-8, and a panic traps the VM, which then fails every
+//! later request on that worker.
+
+use filter_core::{Action as Cors, Config, Outcome, Policy, Request};
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
+use std::rc::Rc;
+
+proxy_wasm::main! {{
+    // Let every record through to Envoy, which filters by its own level; debug
+    // lines are only formatted when Envoy wants them (see `debug_enabled`).
+    proxy_wasm::set_log_level(LogLevel::Trace);
+    proxy_wasm::set_root_context(|_| Box::<Root>::default());
+}}
+
+/// The compiled config and its counters, shared by every HTTP context.
+struct Filter {
+    config: Config,
+    /// Counter ids, `[policy index][outcome index]`.
+    counters: Vec<[u32; Outcome::ALL.len()]>,
+}
+
+impl Filter {
+    /// Compiles the plugin JSON and defines one counter per policy and outcome.
+    fn new(json: &[u8]) -> Result<Filter, filter_core::ConfigErrors> {
+        let config = Config::from_json(json)?;
+        let shadow = if config.is_shadow() { "shadow." } else { "" };
+        let counters = config
+            .policies()
+            .iter()
+            .map(|policy| {
+                let policy = metric_name_part(policy.name());
+                Outcome::ALL.map(|outcome| {
+                    let name = format!("cors.{policy}.{shadow}{}", outcome.as_str());
+                    hostcalls::define_metric(MetricType::Counter, &name).unwrap_or_default()
+                })
+            })
+            .collect();
+        Ok(Filter { config, counters })
+    }
+
+    fn count(&self, policy: &Policy, outcome: Outcome) {
+        if let Some(ids) = self.counters.get(policy.index()) {
+            // A failed increment loses one count; nothing to do about it here.
+            let _ = hostcalls::increment_metric(ids[outcome.index()], 1);
+        }
+    }
+}
+
+/// Envoy splits stat names at dots and tag extractors read them, so a policy
+/// name keeps only `[A-Za-z0-9_-]`; anything else becomes `_`.
+fn metric_name_part(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '-' => c,
+            _ => '_',
+        })
+        .collect()
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    /// The SDK's `get_log_level` reads the answer into its `LogLevel` enum,
+    /// but Envoy answers with spdlog's level, where 6 means "off": a value
+    /// that enum cannot hold. Read it as the plain integer it is.
+    fn proxy_get_log_level(return_level: *mut u32) -> u32;
+}
+
+/// Whether Envoy currently logs this module's debug lines (`wasm` at debug or
+/// trace). Asked at each denial, so a level changed through the admin
+/// `/logging` endpoint applies at once, and nothing is formatted otherwise.
+fn debug_enabled() -> bool {
+    let mut level = u32::MAX;
+    // SAFETY: the host writes one u32 through a pointer to a local u32.
+    let status = unsafe { proxy_get_log_level(&mut level) };
+    status == 0 && level <= LogLevel::Debug as u32
+}
+
+/// One per plugin (and per VM): owns the compiled config.
+#[derive(Default)]
+struct Root {
+    filter: Option<Rc<Filter>>,
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    /// Compiles the config once. On any problem, logs one line per problem
+    /// (policy, field, value) and returns false, so Envoy refuses the plugin
+    /// rather than run it with some default.
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let json = self.get_plugin_configuration().unwrap_or_default();
+        match Filter::new(&json) {
+            Ok(filter) => {
+                self.filter = Some(Rc::new(filter));
+                true
+            }
+            Err(errors) => {
+                for error in errors.iter() {
+                    log::error!("config refused: {error}");
+                }
+                false
+            }
+        }
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(match &self.filter {
+            Some(filter) => Box::new(Stream {
+                filter: Rc::clone(filter),
+                response: Response::Untouched,
+            }),
+            // Envoy creates no stream for a plugin whose on_configure failed,
+            // but the SDK panics on `None`, so stay total.
+            None => Box::new(Untouched),
+        })
+    }
+}
+
+/// A stream that is left alone.
+struct Untouched;
+
+impl Context for Untouched {}
+impl HttpContext for Untouched {}
+
+/// One HTTP request and its response.
+struct Stream {
+    filter: Rc<Filter>,
+    response: Response,
+}
+
+/// What `on_http_response_headers` must do.
+enum Response {
+    /// Out of scope, shadow mode, or answered at the edge. A local reply from
+    /// `send_http_response` passes through this filter's own response
+    /// callback too, and must not be edited a second time.
+    Untouched,
+    /// Forwarded in a policy's scope: apply the policy's response edits.
+    Edit {
+        policy: usize,
+        allow_origin: Option<Box<str>>,
+    },
+}
+
+impl Context for Stream {}
+
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let filter = Rc::clone(&self.filter);
+        let header = |name| self.get_http_request_header_bytes(name);
+        let authority = header(":authority").unwrap_or_default();
+        let path = header(":path").unwrap_or_default();
+        let Some(policy) = filter.config.policy_for(&authority, &path) else {
+            return Action::Continue;
+        };
+        let method = header(":method").unwrap_or_default();
+        let scheme = header(":scheme").unwrap_or_default();
+        let origin = header("origin");
+        let request_method = header("access-control-request-method");
+        let request_headers = header("access-control-request-headers");
+        let private_network = header("access-control-request-private-network");
+        let sec_fetch_site = header("sec-fetch-site");
+        let request = Request {
+            method: &method,
+            scheme: &scheme,
+            authority: &authority,
+            origin: origin.as_deref(),
+            access_control_request_method: request_method.as_deref(),
+            access_control_request_headers: request_headers.as_deref(),
+            access_control_request_private_network: private_network.as_deref(),
+            sec_fetch_site: sec_fetch_site.as_deref(),
+        };
+        let mut decision = policy.decide(&request);
+        // Envoy's header map joins repeated lines (with ",") only for the
+        // headers it stores inline. Its CORS filter registers Origin and the
+        // Access-Control-Request-* headers as such, so those arrive joined;
+        // Sec-Fetch-Site does not, and the getter gives its first line only.
+        // It only matters when it makes a disallowed origin same-origin, so
+        // only then read all its lines (the `request.headers` property joins
+        // them) and decide again: a second line means it is not
+        // `same-origin`, whatever the first says.
+        let all_sec_fetch_site;
+        if decision.outcome == Outcome::ActualSameOrigin && sec_fetch_site.is_some() {
+            all_sec_fetch_site =
+                hostcalls::get_property(vec!["request", "headers", "sec-fetch-site"])
+                    .ok()
+                    .flatten();
+            if all_sec_fetch_site != sec_fetch_site {
+                decision = policy.decide(&Request {
+                    sec_fetch_site: all_sec_fetch_site.as_deref(),
+                    ..request
+                });
+            }
+        }
+        filter.count(policy, decision.outcome);
+        if let Some(denial) = decision.denial {
+            if debug_enabled() {
+                log::debug!(
+                    "policy \"{}\": {}: {denial}",
+                    policy.name(),
+                    decision.outcome.as_str()
+                );
+            }
+        }
+        match decision.action {
+            Cors::Respond { status, headers } => {
+                self.send_http_response(status.into(), headers.iter().collect(), None);
+                Action::Pause
+            }
+            Cors::Forward { allow_origin } => {
+                self.response = Response::Edit {
+                    policy: policy.index(),
+                    allow_origin: allow_origin.map(Box::from),
+                };
+                Action::Continue
+            }
+            Cors::Pass => Action::Continue,
+        }
+    }
+
+    fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        let Response::Edit {
+            policy,
+            allow_origin,
+        } = &self.response
+        else {
+            return Action::Continue;
+        };
+        let Some(policy) = self.filter.config.policies().get(*policy) else {
+            return Action::Continue;
+        };
+        let upstream = self.get_http_response_headers_bytes();
+        let edits = policy.edit_response(
+            allow_origin.as_deref(),
+            upstream
+                .iter()
+                .map(|(name, value)| (name.as_bytes(), value.as_slice())),
+        );
+        // The names came from `String`s, so they are UTF-8.
+        for name in edits
+            .remove
+            .iter()
+            .filter_map(|n| std::str::from_utf8(n).ok())
+        {
+            self.set_http_response_header(name, None);
+        }
+        for (name, value) in edits.set.iter() {
+            self.set_http_response_header(name, Some(value));
+        }
+        Action::Continue
+    }
+}
