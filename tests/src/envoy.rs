@@ -1,0 +1,328 @@
+//! A real Envoy running the module (`target/envoy-filter.wasm`) in front of
+//! an [`Upstream`](crate::upstream::Upstream).
+//!
+//! The bootstrap is generated as JSON (valid YAML). Envoy binds port 0 for
+//! both the admin and the HTTP listener and the harness asks it where they
+//! ended up, so parallel tests never race for a port. One worker thread
+//! (`--concurrency 1`), no hot restart (so instances do not collide on its
+//! shared-memory socket), logs to a file that failure messages quote.
+
+use crate::{client, TempDir};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long Envoy may take to become ready (a cold start takes well under a
+/// second; CI machines are shared).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The plugin's name in Envoy: its log lines read `wasm log cors ...`.
+pub const PLUGIN_NAME: &str = "cors";
+
+/// `$ENVOY_BIN`, or the one from `env.sh`.
+pub fn envoy_bin() -> PathBuf {
+    crate::tool("ENVOY_BIN")
+}
+
+/// The built module, `target/envoy-filter.wasm` (`$ENVOY_FILTER_WASM` overrides).
+///
+/// # Panics
+/// When it does not exist: build it with `scripts/build-wasm.sh envoy`.
+pub fn module_path() -> PathBuf {
+    let path = std::env::var_os("ENVOY_FILTER_WASM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target/envoy-filter.wasm"));
+    assert!(
+        path.exists(),
+        "{} does not exist: build it with scripts/build-wasm.sh envoy",
+        path.display()
+    );
+    path
+}
+
+/// The bootstrap: one listener whose HTTP filters are the module then the
+/// router, every route to the `upstream` cluster at `upstream`.
+pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Value {
+    let any_port = json!({"socket_address": {"address": "127.0.0.1", "port_value": 0}});
+    let wasm = json!({
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+        "config": {
+            "name": PLUGIN_NAME,
+            "root_id": "",
+            "configuration": {
+                "@type": "type.googleapis.com/google.protobuf.StringValue",
+                "value": plugin_config,
+            },
+            "vm_config": {
+                "vm_id": PLUGIN_NAME,
+                "runtime": "envoy.wasm.runtime.v8",
+                "code": {"local": {"filename": module.to_string_lossy()}},
+            },
+        },
+    });
+    let connection_manager = json!({
+        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+        "stat_prefix": "ingress",
+        "route_config": {
+            "virtual_hosts": [{
+                "name": "all",
+                "domains": ["*"],
+                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}],
+            }],
+        },
+        "http_filters": [
+            {"name": "envoy.filters.http.wasm", "typed_config": wasm},
+            {
+                "name": "envoy.filters.http.router",
+                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+            },
+        ],
+    });
+    json!({
+        "admin": {"address": any_port},
+        "static_resources": {
+            "listeners": [{
+                "name": "http",
+                "address": any_port,
+                "filter_chains": [{"filters": [{
+                    "name": "envoy.filters.network.http_connection_manager",
+                    "typed_config": connection_manager,
+                }]}],
+            }],
+            "clusters": [{
+                "name": "upstream",
+                "type": "STATIC",
+                "connect_timeout": "2s",
+                "load_assignment": {
+                    "cluster_name": "upstream",
+                    "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                        "address": upstream.ip().to_string(),
+                        "port_value": upstream.port(),
+                    }}}}]}],
+                },
+            }],
+        },
+    })
+}
+
+/// A running Envoy; killed on drop.
+pub struct Envoy {
+    child: Child,
+    admin: SocketAddr,
+    listener: SocketAddr,
+    log_path: PathBuf,
+    _dir: TempDir,
+}
+
+/// Why Envoy did not come up: its exit status (if it exited) and its log.
+#[derive(Debug)]
+pub struct StartFailure {
+    /// `None` when it was still running at the timeout (it has been killed).
+    pub status: Option<ExitStatus>,
+    /// Envoy's log and stderr.
+    pub log: String,
+}
+
+impl Envoy {
+    /// Starts Envoy with the module configured by `plugin_config` (the plugin
+    /// JSON text) in front of `upstream`, and waits until it is ready.
+    /// `extra_args` go on the command line (such as
+    /// `["--component-log-level", "wasm:debug"]`).
+    ///
+    /// # Errors
+    /// Envoy exited (a refused config does that) or was not ready in time.
+    pub fn start(
+        plugin_config: &str,
+        upstream: SocketAddr,
+        extra_args: &[&str],
+    ) -> Result<Envoy, StartFailure> {
+        let dir = TempDir::new("e2e-envoy");
+        let config_path = dir.path().join("envoy.json");
+        let admin_path = dir.path().join("admin-address");
+        let log_path = dir.path().join("envoy.log");
+        let stderr_path = dir.path().join("stderr.log");
+        let bootstrap = bootstrap(plugin_config, upstream, &module_path());
+        write(&config_path, bootstrap.to_string().as_bytes());
+        let stderr = std::fs::File::create(&stderr_path).expect("create stderr.log");
+        let mut child = Command::new(envoy_bin())
+            .arg("-c")
+            .arg(&config_path)
+            .args(["--concurrency", "1", "--disable-hot-restart"])
+            .args(["--log-level", "info"])
+            .arg("--log-path")
+            .arg(&log_path)
+            // The default flushes the log every 10 s; tests read it at once.
+            .args(["--file-flush-interval-msec", "20"])
+            .arg("--admin-address-path")
+            .arg(&admin_path)
+            .args(extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", envoy_bin().display()));
+        let read_log = || read_lossy(&log_path) + &read_lossy(&stderr_path);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(StartFailure {
+                    status: Some(status),
+                    log: read_log(),
+                });
+            }
+            if let Some(admin) = ready_admin(&admin_path) {
+                if let Some(listener) = listener_address(admin) {
+                    return Ok(Envoy {
+                        child,
+                        admin,
+                        listener,
+                        log_path,
+                        _dir: dir,
+                    });
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(StartFailure {
+                    status: None,
+                    log: read_log(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The HTTP listener.
+    pub fn listener(&self) -> SocketAddr {
+        self.listener
+    }
+
+    /// The admin endpoint.
+    pub fn admin(&self) -> SocketAddr {
+        self.admin
+    }
+
+    /// Envoy's log so far.
+    pub fn log(&self) -> String {
+        read_lossy(&self.log_path)
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Every stat with an integer value (counters and gauges), by name.
+    ///
+    /// # Panics
+    /// When the admin endpoint does not answer.
+    pub fn stats(&self) -> BTreeMap<String, u64> {
+        let response = admin_get(self.admin, "/stats").expect("admin /stats");
+        String::from_utf8_lossy(&response.body)
+            .lines()
+            .filter_map(|line| {
+                let (name, value) = line.split_once(": ")?;
+                Some((name.to_string(), value.trim().parse().ok()?))
+            })
+            .collect()
+    }
+
+    /// The module's counters, `wasmcustom.cors.<policy>.[shadow.]<outcome>`,
+    /// summed over policies: outcome name to count.
+    pub fn outcome_counters(&self) -> BTreeMap<String, u64> {
+        let mut sums = BTreeMap::new();
+        for (name, value) in self.stats() {
+            let Some(rest) = name.strip_prefix("wasmcustom.cors.") else {
+                continue;
+            };
+            if let Some((_, outcome)) = rest.rsplit_once('.') {
+                *sums.entry(outcome.to_string()).or_insert(0) += value;
+            }
+        }
+        sums
+    }
+}
+
+impl Drop for Envoy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `envoy --mode validate` on a bootstrap with the module configured by
+/// `plugin_config`. Validation instantiates the VM and runs `on_configure`,
+/// so a refused config fails it. Returns whether it passed, and the log.
+pub fn validate(plugin_config: &str) -> (bool, String) {
+    let dir = TempDir::new("e2e-validate");
+    let config_path = dir.path().join("envoy.json");
+    let log_path = dir.path().join("envoy.log");
+    // Validation never connects to the upstream.
+    let upstream = SocketAddr::from(([127, 0, 0, 1], 9));
+    write(
+        &config_path,
+        bootstrap(plugin_config, upstream, &module_path())
+            .to_string()
+            .as_bytes(),
+    );
+    let output = Command::new(envoy_bin())
+        .args(["--mode", "validate", "--disable-hot-restart"])
+        .arg("-c")
+        .arg(&config_path)
+        .arg("--log-path")
+        .arg(&log_path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", envoy_bin().display()));
+    let log = read_lossy(&log_path)
+        + &String::from_utf8_lossy(&output.stdout)
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), log)
+}
+
+fn write(path: &Path, bytes: &[u8]) {
+    std::fs::write(path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+fn read_lossy(path: &Path) -> String {
+    std::fs::read(path)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+fn admin_get(admin: SocketAddr, path: &str) -> std::io::Result<client::Response> {
+    client::Request::new("GET", path)
+        .header("Host", "admin")
+        .send(admin)
+}
+
+/// The admin address once Envoy has written it and `/ready` answers 200.
+fn ready_admin(admin_path: &Path) -> Option<SocketAddr> {
+    let admin: SocketAddr = std::fs::read_to_string(admin_path)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let ready = admin_get(admin, "/ready").ok()?;
+    (ready.status == 200).then_some(admin)
+}
+
+/// The address the HTTP listener is bound to, from `/listeners?format=json`.
+fn listener_address(admin: SocketAddr) -> Option<SocketAddr> {
+    let response = admin_get(admin, "/listeners?format=json").ok()?;
+    let listeners: Value = serde_json::from_slice(&response.body).ok()?;
+    let socket = listeners
+        .get("listener_statuses")?
+        .as_array()?
+        .iter()
+        .find(|l| l.get("name").and_then(Value::as_str) == Some("http"))?
+        .get("local_address")?
+        .get("socket_address")?;
+    let ip = socket.get("address")?.as_str()?.parse().ok()?;
+    let port = u16::try_from(socket.get("port_value")?.as_u64()?).ok()?;
+    Some(SocketAddr::new(ip, port))
+}

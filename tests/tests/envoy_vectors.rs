@@ -1,0 +1,142 @@
+//! The shared vectors through real Envoy running the module.
+//!
+//! One Envoy per topic file, configured with that file's config; every case
+//! is sent and checked (forwarded or not, status, the exact set of
+//! `access-control-*` and `vary` headers), then the module's per-outcome
+//! counters must have grown by the number of cases expecting each outcome.
+//! Every failure of every file is reported, not only the first.
+//!
+//! Needs Envoy (`scripts/setup.sh`) and the module (`scripts/build-wasm.sh
+//! envoy`); fails, never skips, without them.
+
+use e2e::client;
+use e2e::envoy::{self, Envoy};
+use e2e::upstream::{self, Upstream};
+use e2e::vectors::{self, Case, Observed, VectorFile};
+
+/// Runs one case; `Err` lists what differs.
+fn run_case(envoy: &Envoy, upstream: &Upstream, id: &str, case: &Case) -> Result<(), Vec<String>> {
+    let request = &case.request;
+    let mut http = client::Request::new(request.method.clone(), request.path.clone())
+        .header("Host", request.authority.clone());
+    for (name, value) in &request.headers {
+        http = http.header(name.clone(), value.clone());
+    }
+    let (name, value) = upstream::instructions(&case.upstream);
+    let http = http.header(upstream::ID_HEADER, id).header(name, value);
+    let response = http
+        .send(envoy.listener())
+        .map_err(|e| vec![format!("no response: {e}")])?;
+    let problems = case.expect.mismatches(&Observed {
+        forwarded: upstream.saw(id),
+        status: response.status,
+        headers: &response.headers,
+    });
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Runs every case of a file through one Envoy; returns the failures.
+fn run_file(file: &VectorFile) -> Vec<String> {
+    let upstream = Upstream::start();
+    let envoy = match Envoy::start(&file.config, upstream.addr(), &[]) {
+        Ok(envoy) => envoy,
+        Err(failure) => {
+            return vec![format!(
+                "{}: Envoy did not start ({:?}):\n{}",
+                file.file, failure.status, failure.log
+            )]
+        }
+    };
+    let before = envoy.outcome_counters();
+    let mut failures = Vec::new();
+    for (i, case) in file.cases.iter().enumerate() {
+        let id = format!("{}#{i}", file.file);
+        if let Err(problems) = run_case(&envoy, &upstream, &id, case) {
+            failures.push(format!(
+                "{} / {:?}:\n    {}",
+                file.file,
+                case.name,
+                problems.join("\n    ")
+            ));
+        }
+    }
+    let after = envoy.outcome_counters();
+    let expected = vectors::outcome_counts(&file.cases);
+    let outcomes = after.keys().chain(expected.keys());
+    for outcome in outcomes.collect::<std::collections::BTreeSet<_>>() {
+        let delta =
+            after.get(outcome).copied().unwrap_or(0) - before.get(outcome).copied().unwrap_or(0);
+        let want = expected.get(outcome).copied().unwrap_or(0);
+        if delta != want {
+            failures.push(format!(
+                "{}: counter {outcome}: expected +{want}, got +{delta}",
+                file.file
+            ));
+        }
+    }
+    failures
+}
+
+#[test]
+fn every_vector_file_through_envoy() {
+    let files = vectors::load_topics(&vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        !files.is_empty(),
+        "no vector files in {}",
+        vectors::dir().display()
+    );
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for file in &files {
+        cases += file.cases.len();
+        failures.extend(run_file(file));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases in {} files failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_refused_config_fails_envoy_validation() {
+    let refused = vectors::load_refused(&vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!refused.is_empty(), "refused.json lists nothing");
+    let mut failures = Vec::new();
+    for item in &refused {
+        let (ok, log) = envoy::validate(&item.config);
+        if ok {
+            failures.push(format!("{:?}: Envoy accepted it", item.name));
+            continue;
+        }
+        let missing: Vec<&String> = item
+            .errors
+            .iter()
+            .filter(|e| !log.contains(e.as_str()))
+            .collect();
+        if !missing.is_empty() {
+            let ours: Vec<&str> = log
+                .lines()
+                .filter(|l| l.contains("config refused"))
+                .collect();
+            failures.push(format!(
+                "{:?}: the log lacks {missing:?}; the module said:\n    {}",
+                item.name,
+                ours.join("\n    ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} refused configs:\n{}",
+        failures.len(),
+        refused.len(),
+        failures.join("\n")
+    );
+}
