@@ -14,6 +14,7 @@ pub mod client;
 pub mod envoy;
 pub mod upstream;
 pub mod vectors;
+pub mod workerd;
 
 use std::path::PathBuf;
 

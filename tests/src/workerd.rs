@@ -1,0 +1,376 @@
+//! A real workerd running the Worker (`cloudflare-worker/build/`), forwarding
+//! to an [`Upstream`](crate::upstream::Upstream) through `ORIGIN_URL`.
+//!
+//! The config is generated Cap'n Proto text, as `workerd serve` reads it. The
+//! socket binds port 0 and workerd reports the port it got on its control
+//! descriptor (`--control-fd`), so parallel tests never race for a port. The
+//! control messages share stdout with the Worker's `console.log` lines, which
+//! the harness collects as they come, as it does stderr (`console.error`).
+
+use crate::TempDir;
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long workerd may take to listen (it takes well under a second; CI
+/// machines are shared).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The compatibility date of `deploy/cloudflare/wrangler.toml`, so the tests
+/// run the Worker under the runtime behaviour it is deployed with.
+pub const COMPATIBILITY_DATE: &str = "2025-01-01";
+
+/// `$WORKERD_BIN`, or the one from `env.sh`.
+pub fn workerd_bin() -> PathBuf {
+    crate::tool("WORKERD_BIN")
+}
+
+/// The built Worker, `cloudflare-worker/build/` (`$CLOUDFLARE_WORKER_BUILD`
+/// overrides).
+///
+/// # Panics
+/// When `index.js` or `index_bg.wasm` is missing: build them with
+/// `scripts/build-wasm.sh worker`.
+pub fn build_dir() -> PathBuf {
+    let dir = std::env::var_os("CLOUDFLARE_WORKER_BUILD")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("cloudflare-worker/build"));
+    for file in ["index.js", "index_bg.wasm"] {
+        assert!(
+            dir.join(file).exists(),
+            "{} does not exist: build it with scripts/build-wasm.sh worker",
+            dir.join(file).display()
+        );
+    }
+    dir
+}
+
+/// How the plugin JSON reaches the Worker's `CORS_CONFIG` binding.
+#[derive(Debug, Clone, Copy)]
+pub enum CorsConfig<'a> {
+    /// A text binding (a wrangler var written as a string): any text at all.
+    Text(&'a str),
+    /// A JSON binding (a wrangler `[vars]` table): the Worker sees an object.
+    /// It must be valid JSON, or workerd refuses its own config.
+    Json(&'a str),
+    /// No binding.
+    Absent,
+}
+
+/// A running workerd; killed on drop.
+pub struct Workerd {
+    child: Child,
+    addr: SocketAddr,
+    output: Arc<Output>,
+    _dir: TempDir,
+}
+
+/// Why workerd did not come up: its exit status (if it exited) and output.
+#[derive(Debug)]
+pub struct StartFailure {
+    /// `None` when it was still running at the timeout (it has been killed).
+    pub status: Option<ExitStatus>,
+    /// workerd's stdout and stderr.
+    pub log: String,
+}
+
+/// A denial as the Worker logs it: one JSON line per denied request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedDenial {
+    /// The policy's name.
+    pub policy: String,
+    /// The outcome (`preflight_denied_origin`, ...).
+    pub outcome: String,
+    /// Why, naming the request value.
+    pub reason: String,
+}
+
+impl Workerd {
+    /// Starts workerd running the Worker with `cors_config` and, when given,
+    /// `ORIGIN_URL = origin_url`, and waits until it listens.
+    ///
+    /// # Errors
+    /// workerd exited (it refuses a config it cannot read) or did not listen
+    /// in time.
+    pub fn start(
+        cors_config: CorsConfig,
+        origin_url: Option<&str>,
+    ) -> Result<Workerd, StartFailure> {
+        let dir = TempDir::new("e2e-workerd");
+        let build = build_dir();
+        // Embedded files are found relative to the config file.
+        for file in ["index.js", "index_bg.wasm"] {
+            std::fs::copy(build.join(file), dir.path().join(file))
+                .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
+        }
+        let config_path = dir.path().join("workerd.capnp");
+        std::fs::write(&config_path, capnp_config(cors_config, origin_url))
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
+        let mut child = Command::new(workerd_bin())
+            .arg("serve")
+            .arg(&config_path)
+            .args(["--control-fd", "1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", workerd_bin().display()));
+        let output = Arc::new(Output::default());
+        if let Some(stdout) = child.stdout.take() {
+            collect(stdout, Arc::clone(&output), Stream::Stdout);
+        }
+        if let Some(stderr) = child.stderr.take() {
+            collect(stderr, Arc::clone(&output), Stream::Stderr);
+        }
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(port) = output.listening_port() {
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                return Ok(Workerd {
+                    child,
+                    addr,
+                    output,
+                    _dir: dir,
+                });
+            }
+            let exited = child.try_wait().ok().flatten();
+            if exited.is_some() || Instant::now() > deadline {
+                if exited.is_none() {
+                    let _ = child.kill();
+                }
+                let status = child.wait().ok();
+                return Err(StartFailure {
+                    status,
+                    log: output.all(),
+                });
+            }
+            output.wait(Duration::from_millis(50));
+        }
+    }
+
+    /// Where the Worker listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Worker's `console.log` lines so far (workerd's control messages
+    /// left out).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.output.lines(Stream::Stdout)
+    }
+
+    /// workerd's stderr lines so far: the Worker's `console.error` lines and
+    /// workerd's own messages.
+    pub fn error_lines(&self) -> Vec<String> {
+        self.output.lines(Stream::Stderr)
+    }
+
+    /// The denials logged so far, in order.
+    pub fn denials(&self) -> Vec<LoggedDenial> {
+        self.log_lines()
+            .iter()
+            .filter_map(|l| parse_denial(l))
+            .collect()
+    }
+
+    /// Waits until at least `count` denials are logged, or `timeout` passes,
+    /// and returns them. Log lines arrive through a pipe, a moment after the
+    /// response that caused them.
+    pub fn wait_for_denials(&self, count: usize, timeout: Duration) -> Vec<LoggedDenial> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let denials = self.denials();
+            if denials.len() >= count || Instant::now() > deadline {
+                return denials;
+            }
+            self.output.wait(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until stderr has a line containing `needle`, or `timeout` passes.
+    pub fn wait_for_error_line(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.error_lines().iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            self.output.wait(Duration::from_millis(20));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Workerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The workerd config: the Worker on `127.0.0.1:0`, with outbound access to
+/// loopback (workerd's default network refuses it, and the upstream is there).
+pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
+    let mut bindings = Vec::new();
+    match cors_config {
+        CorsConfig::Text(text) => {
+            bindings.push(format!(
+                "(name = \"CORS_CONFIG\", text = {})",
+                capnp_string(text)
+            ));
+        }
+        CorsConfig::Json(json) => {
+            bindings.push(format!(
+                "(name = \"CORS_CONFIG\", json = {})",
+                capnp_string(json)
+            ));
+        }
+        CorsConfig::Absent => {}
+    }
+    if let Some(url) = origin_url {
+        bindings.push(format!(
+            "(name = \"ORIGIN_URL\", text = {})",
+            capnp_string(url)
+        ));
+    }
+    format!(
+        r#"using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .worker),
+    (name = "net", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+);
+
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "index.js"),
+    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
+  ],
+  compatibilityDate = "{COMPATIBILITY_DATE}",
+  bindings = [{}],
+  globalOutbound = "net",
+);
+"#,
+        bindings.join(", ")
+    )
+}
+
+/// A Cap'n Proto text literal holding `text` exactly.
+fn capnp_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A denial line: `{"level":"debug","policy":…,"outcome":…,"reason":…}`.
+pub fn parse_denial(line: &str) -> Option<LoggedDenial> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    if value.get("level")?.as_str()? != "debug" {
+        return None;
+    }
+    let field = |name: &str| value.get(name)?.as_str().map(String::from);
+    Some(LoggedDenial {
+        policy: field("policy")?,
+        outcome: field("outcome")?,
+        reason: field("reason")?,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// workerd's output, collected by one thread per stream.
+#[derive(Default)]
+struct Output {
+    lines: Mutex<Vec<(Stream, String)>>,
+    changed: Condvar,
+}
+
+impl Output {
+    fn push(&self, stream: Stream, line: String) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.push((stream, line));
+        }
+        self.changed.notify_all();
+    }
+
+    /// Waits for a new line, at most `timeout`.
+    fn wait(&self, timeout: Duration) {
+        if let Ok(lines) = self.lines.lock() {
+            let _ = self.changed.wait_timeout(lines, timeout);
+        }
+    }
+
+    fn lines(&self, stream: Stream) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .filter(|(s, line)| *s == stream && listen_port(line).is_none())
+                    .map(|(_, line)| line.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn all(&self) -> String {
+        self.lines
+            .lock()
+            .map(|lines| lines.iter().map(|(_, line)| format!("{line}\n")).collect())
+            .unwrap_or_default()
+    }
+
+    fn listening_port(&self) -> Option<u16> {
+        let lines = self.lines.lock().ok()?;
+        lines
+            .iter()
+            .filter(|(s, _)| *s == Stream::Stdout)
+            .find_map(|(_, line)| listen_port(line))
+    }
+}
+
+/// The port of a control message `{"event":"listen","socket":"http","port":N}`.
+fn listen_port(line: &str) -> Option<u16> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    if value.get("event")?.as_str()? != "listen" {
+        return None;
+    }
+    u16::try_from(value.get("port")?.as_u64()?).ok()
+}
+
+/// Reads `source` line by line into `output` until it closes.
+fn collect(source: impl Read + Send + 'static, output: Arc<Output>, stream: Stream) {
+    thread::spawn(move || {
+        for line in BufReader::new(source).split(b'\n') {
+            let Ok(line) = line else { break };
+            output.push(stream, String::from_utf8_lossy(&line).into_owned());
+        }
+    });
+}
