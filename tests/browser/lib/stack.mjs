@@ -39,8 +39,9 @@ export function buildServe() {
  * ready line. Returns the ports and:
  * - `upstreamRequests()`: what the upstream has received, `[{method, path, headers}]`
  *   with lowercase header names;
- * - `counters()`: for Envoy, the filter's counters from the admin `/stats`, as
- *   `{"<policy>.<outcome>": n}`; `null` for the Worker, which exports none;
+ * - `outcomes()`: the decisions the filter recorded, as `{"<policy>.<outcome>": n}`:
+ *   for Envoy every outcome, from its counters in the admin `/stats`; for the
+ *   Worker, which exports no counters, the denials it logged (`deniedOnly`);
  * - `stop()`.
  */
 export async function startStack(serveBin, target, pluginConfig) {
@@ -96,19 +97,31 @@ export async function startStack(serveBin, target, pluginConfig) {
   }
 
   // One question at a time: tests within a file run in sequence.
-  const upstreamRequests = async () => {
-    child.stdin.write('requests\n');
-    const requests = await nextLine('answer to `requests`', 10_000);
-    return requests.map(({ method, path, headers }) => ({
+  const ask = async (command) => {
+    child.stdin.write(`${command}\n`);
+    return nextLine(`answer to \`${command}\``, 10_000);
+  };
+
+  const upstreamRequests = async () =>
+    (await ask('requests')).map(({ method, path, headers }) => ({
       method,
       path,
       headers: Object.fromEntries(headers.map(([name, value]) => [name.toLowerCase(), value])),
     }));
-  };
 
-  const counters = ready.admin === null ? null : () => envoyCounters(ready.admin);
+  const outcomes = ready.admin === null ? () => loggedDenials(ask) : () => envoyCounters(ready.admin);
 
-  return { proxyPort: ready.proxy, upstreamRequests, counters, stop };
+  return { proxyPort: ready.proxy, upstreamRequests, outcomes, deniedOnly: ready.admin === null, stop };
+}
+
+/** The Worker's denial log lines, counted by policy and outcome. */
+async function loggedDenials(ask) {
+  const counts = {};
+  for (const { policy, outcome } of await ask('denials')) {
+    const name = `${policy}.${outcome}`;
+    counts[name] = (counts[name] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** The filter's counters, `wasmcustom.cors.<policy>.<outcome>` in /stats. */

@@ -12,6 +12,9 @@
 //!   upstream has received so far:
 //!   `[{"method":"GET","path":"/x","headers":[["name","value"],...]},...]`
 //!   (bytes that are not UTF-8 are replaced);
+//! - for each line `denials`, the denials the Worker has logged so far,
+//!   `[{"policy":"api","outcome":"preflight_denied_origin","reason":"..."},...]`
+//!   (`null` for Envoy, whose counters are in `/stats`);
 //! - when stdin closes it stops the proxy and the upstream and exits 0.
 //!
 //! A start that fails (missing artifact, refused config) prints the proxy's
@@ -19,11 +22,71 @@
 
 use e2e::envoy::Envoy;
 use e2e::upstream::{Recorded, Upstream};
+use e2e::workerd::{CorsConfig, Workerd};
 use serde_json::{json, Value};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: serve envoy|worker PLUGIN_JSON_FILE";
+
+/// The proxy running the filter; stopped on drop.
+enum Proxy {
+    Envoy(Envoy),
+    Worker(Workerd),
+}
+
+impl Proxy {
+    /// Starts `target` with `config` in front of `upstream`, or says why not.
+    fn start(target: &str, config: &str, upstream: &Upstream) -> Result<Proxy, String> {
+        match target {
+            "envoy" => Envoy::start(config, upstream.addr(), &[])
+                .map(Proxy::Envoy)
+                .map_err(|f| {
+                    format!(
+                        "Envoy did not start (exit status {:?}); its log:\n{}",
+                        f.status, f.log
+                    )
+                }),
+            "worker" => {
+                let origin_url = format!("http://{}", upstream.addr());
+                Workerd::start(CorsConfig::Text(config), Some(&origin_url))
+                    .map(Proxy::Worker)
+                    .map_err(|f| {
+                        format!(
+                            "workerd did not start (exit status {:?}); its output:\n{}",
+                            f.status, f.log
+                        )
+                    })
+            }
+            _ => Err(USAGE.to_string()),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Proxy::Envoy(envoy) => envoy.listener().port(),
+            Proxy::Worker(workerd) => workerd.addr().port(),
+        }
+    }
+
+    fn admin_port(&self) -> Option<u16> {
+        match self {
+            Proxy::Envoy(envoy) => Some(envoy.admin().port()),
+            Proxy::Worker(_) => None,
+        }
+    }
+
+    fn denials(&self) -> Value {
+        match self {
+            Proxy::Envoy(_) => Value::Null,
+            Proxy::Worker(workerd) => workerd
+                .denials()
+                .into_iter()
+                .map(|d| json!({"policy": d.policy, "outcome": d.outcome, "reason": d.reason}))
+                .collect(),
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,34 +102,25 @@ fn main() -> ExitCode {
         }
     };
     let upstream = Upstream::start();
-    let proxy = match target.as_str() {
-        "envoy" => match Envoy::start(&config, upstream.addr(), &[]) {
-            Ok(envoy) => envoy,
-            Err(failure) => {
-                eprintln!(
-                    "serve: Envoy did not start (exit status {:?}); its log:\n{}",
-                    failure.status, failure.log
-                );
-                return ExitCode::FAILURE;
-            }
-        },
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
+    let proxy = match Proxy::start(target, &config, &upstream) {
+        Ok(proxy) => proxy,
+        Err(why) => {
+            eprintln!("serve: {why}");
+            return ExitCode::FAILURE;
         }
     };
-    let ready = json!({
+    answer(&json!({
         "target": target,
-        "proxy": proxy.listener().port(),
-        "admin": proxy.admin().port(),
+        "proxy": proxy.port(),
+        "admin": proxy.admin_port(),
         "upstream": upstream.addr().port(),
-    });
-    answer(&ready);
+    }));
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         match line.trim() {
             "requests" => answer(&upstream.requests().iter().map(recorded_json).collect()),
-            other => eprintln!("serve: unknown command {other:?} (known: requests)"),
+            "denials" => answer(&proxy.denials()),
+            other => eprintln!("serve: unknown command {other:?} (known: requests, denials)"),
         }
     }
     ExitCode::SUCCESS
