@@ -31,6 +31,7 @@ extern crate alloc;
 
 mod config;
 mod decision;
+mod describe;
 mod error;
 mod headers;
 mod http;
@@ -40,5 +41,6 @@ mod scope;
 
 pub use config::{Config, Policy};
 pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
+pub use describe::normalize_origin_entry;
 pub use error::{ConfigError, ConfigErrors, Problem};
 pub use headers::CorsHeaders;
