@@ -55,6 +55,9 @@ export async function startStack(serveBin, target, pluginConfig) {
     stderr = (stderr + chunk).slice(-20_000);
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Writing to a serve that has exited fails with EPIPE; the exit itself is
+  // what gets reported (see nextLine), with serve's stderr.
+  child.stdin.on('error', () => {});
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
 
   const nextLine = async (what, ms) => {
