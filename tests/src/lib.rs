@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod envoy;
+pub mod hostile;
 pub mod upstream;
 pub mod vectors;
 pub mod workerd;
