@@ -66,6 +66,12 @@ pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Va
     let connection_manager = json!({
         "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
         "stat_prefix": "ingress",
+        // Above the 60 KiB default, so that a 64 KiB header reaches the module
+        // instead of being answered 431 by Envoy.
+        "max_request_headers_kb": 96,
+        // The client reads to EOF; by default Envoy holds a closing
+        // connection open for up to 1 s after the response.
+        "delayed_close_timeout": "0s",
         "route_config": {
             "virtual_hosts": [{
                 "name": "all",
