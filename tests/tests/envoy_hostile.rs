@@ -1,0 +1,523 @@
+//! Malformed and hostile traffic through real Envoy running the module, shadow
+//! mode, debug logging, and refused configs on a real start.
+//!
+//! A panic in the module traps the V8 VM, and Envoy then fails every later
+//! request on that worker; so every hostile request must get an answer, the
+//! VM must never be replaced or reloaded, and a valid preflight afterwards
+//! must still get exactly the right answer.
+//!
+//! Needs Envoy (`scripts/setup.sh`) and the module (`scripts/build-wasm.sh
+//! envoy`); fails, never skips, without them.
+
+use e2e::client::Request;
+use e2e::envoy::Envoy;
+use e2e::upstream::{self, Upstream};
+use e2e::vectors::{cors_headers, show, Header};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+const CONFIG: &str = r#"{"policies": [
+    {"name": "api", "match": {"hosts": ["api.example.com"], "paths": ["/api/*"]},
+     "allow_origins": ["https://app.example.com", "https://*.example.org", "http://localhost:*"],
+     "allow_methods": ["GET", "PUT", "DELETE"], "allow_headers": ["Content-Type", "X-CSRF-Token"],
+     "expose_headers": ["X-Request-Id"], "allow_credentials": true, "max_age": 600,
+     "allow_private_network": true, "disallowed": "reject"},
+    {"name": "open", "match": {"paths": ["/open/*"]},
+     "allow_origins": ["*"], "allow_methods": ["*"], "allow_headers": ["*"]}
+]}"#;
+
+fn start(config: &str, upstream: &Upstream, extra_args: &[&str]) -> Envoy {
+    Envoy::start(config, upstream.addr(), extra_args).unwrap_or_else(|failure| {
+        panic!(
+            "Envoy did not start ({:?}):\n{}",
+            failure.status, failure.log
+        )
+    })
+}
+
+fn api(method: &[u8], path: &[u8]) -> Request {
+    Request::new(method, path).header("Host", "api.example.com")
+}
+
+fn preflight() -> Request {
+    api(b"OPTIONS", b"/api/items")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT")
+        .header("Access-Control-Request-Headers", "content-type")
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<Header> {
+    list.iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect()
+}
+
+/// The answer the valid preflight must get, every time.
+fn assert_preflight_answered(envoy: &Envoy, when: &str) {
+    let response = preflight()
+        .send(envoy.listener())
+        .unwrap_or_else(|e| panic!("{when}: no answer to a valid preflight: {e}"));
+    assert_eq!(response.status, 204, "{when}: {response:?}");
+    let mut expected = pairs(&[
+        ("access-control-allow-origin", "https://app.example.com"),
+        ("access-control-allow-credentials", "true"),
+        ("access-control-allow-methods", "GET, PUT, DELETE"),
+        ("access-control-allow-headers", "content-type"),
+        ("access-control-max-age", "600"),
+        (
+            "vary",
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
+        ),
+    ]);
+    expected.sort();
+    assert_eq!(cors_headers(&response.headers), expected, "{when}");
+}
+
+/// The wasm stats, which change when a VM is replaced or reloaded. (A trap
+/// under the default fail-closed policy changes none of them: it shows as
+/// 503s and in the log, see [`trap_lines`].)
+fn vm_stats(envoy: &Envoy) -> BTreeMap<String, u64> {
+    envoy
+        .stats()
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("wasm.") && !name.starts_with("wasm.remote_load"))
+        .collect()
+}
+
+/// Log lines that betray a trap or a panic.
+fn trap_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| {
+            line.contains("panicked")
+                || line.contains("Uncaught")
+                || line.contains("wasm_fail")
+                || line.contains("Function: proxy_on")
+        })
+        .collect()
+}
+
+/// Every hostile request, named.
+fn hostile_requests() -> Vec<(String, Request)> {
+    let mut requests: Vec<(String, Request)> = Vec::new();
+    let bad_values: [&[u8]; 7] = [
+        b"\xff\xfe",
+        b"https://app.example.com\xff",
+        b"\xc3\x28",
+        b"https://\xc3\xa9.example.org",
+        b"\x80",
+        b"https://app.example.com\x01",
+        b"\x7f\x7f",
+    ];
+    let read_headers = [
+        "Origin",
+        "Access-Control-Request-Method",
+        "Access-Control-Request-Headers",
+        "Access-Control-Request-Private-Network",
+        "Sec-Fetch-Site",
+    ];
+    for name in read_headers {
+        for value in bad_values {
+            for method in [&b"OPTIONS"[..], b"GET"] {
+                let mut request = api(method, b"/api/items")
+                    .header("Origin", "https://app.example.com")
+                    .header("Access-Control-Request-Method", "PUT");
+                request
+                    .headers
+                    .retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+                let request = request.header(name, value.to_vec());
+                let label = format!("{} with {name}: {}", show(method), show(value));
+                requests.push((label, request));
+            }
+        }
+    }
+    for value in bad_values {
+        requests.push((
+            format!("Host: {}", show(value)),
+            Request::new("GET", "/api/items")
+                .header("Host", value.to_vec())
+                .header("Origin", "https://app.example.com"),
+        ));
+    }
+    let mut many_origins = api(b"GET", b"/api/items");
+    for _ in 0..50 {
+        many_origins = many_origins.header("Origin", "https://app.example.com");
+    }
+    requests.push(("50 Origin lines".into(), many_origins));
+    let huge_list = b"x-a,".repeat(64 * 1024 / 4);
+    let huge_name = vec![b'a'; 64 * 1024];
+    for (label, path, value) in [
+        ("64 KiB list, listed policy", &b"/api/items"[..], &huge_list),
+        ("64 KiB list, star policy", b"/open/x", &huge_list),
+        ("64 KiB name, listed policy", b"/api/items", &huge_name),
+        ("64 KiB name, star policy", b"/open/x", &huge_name),
+    ] {
+        requests.push((
+            format!("Access-Control-Request-Headers: {label}"),
+            api(b"OPTIONS", path)
+                .header("Origin", "https://app.example.com")
+                .header("Access-Control-Request-Method", "PUT")
+                .header("Access-Control-Request-Headers", value.clone()),
+        ));
+    }
+    requests.push((
+        "64 KiB Origin".into(),
+        api(b"GET", b"/api/items").header("Origin", vec![b'o'; 64 * 1024]),
+    ));
+    for origin in [
+        "https://app.example.com/",
+        "https://app.example.com/path?q=1",
+        "https://user@app.example.com",
+        "HTTPS://APP.EXAMPLE.COM",
+        "https://app.example.com:443",
+        "null",
+        "",
+        ",",
+        "*",
+    ] {
+        for method in [&b"OPTIONS"[..], b"GET"] {
+            requests.push((
+                format!("{} with Origin {origin:?}", show(method)),
+                api(method, b"/api/items")
+                    .header("Origin", origin)
+                    .header("Access-Control-Request-Method", "PUT"),
+            ));
+        }
+    }
+    requests.push((
+        "no Host".into(),
+        Request::new("GET", "/api/items").header("Origin", "https://app.example.com"),
+    ));
+    requests.push((
+        "HTTP/1.1 without Host, preflight".into(),
+        Request::new("OPTIONS", "/api/items")
+            .header("Origin", "https://app.example.com")
+            .header("Access-Control-Request-Method", "PUT"),
+    ));
+    for method in [
+        &b"options"[..],
+        b"PATCH",
+        b"PROPFIND",
+        b"M-SEARCH",
+        b"TRACE",
+        b"CONNECT",
+        b"X",
+        b"A-VERY-LONG-METHOD-NAME-THAT-NO-SERVER-KNOWS-ABOUT-AT-ALL-0123456789",
+    ] {
+        requests.push((
+            format!("method {}", show(method)),
+            api(method, b"/api/items")
+                .header("Origin", "https://app.example.com")
+                .header("Access-Control-Request-Method", "PUT"),
+        ));
+    }
+    for target in [
+        &b"*"[..],
+        b"http://api.example.com/api/items",
+        b"/api/items?#frag",
+        b"/api/%ff%00",
+    ] {
+        requests.push((
+            format!("target {}", show(target)),
+            api(b"OPTIONS", target)
+                .header("Origin", "https://app.example.com")
+                .header("Access-Control-Request-Method", "PUT"),
+        ));
+    }
+    requests
+}
+
+#[test]
+fn hostile_requests_get_answers_and_the_vm_survives() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    assert_preflight_answered(&envoy, "before");
+    let vm_before = vm_stats(&envoy);
+    let mut failures = Vec::new();
+    for (label, request) in hostile_requests() {
+        match request.send(envoy.listener()) {
+            Ok(response) if response.status == 503 => {
+                failures.push(format!("{label}: 503, the VM may have failed"))
+            }
+            Ok(_) => {}
+            Err(e) => failures.push(format!("{label}: no answer: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_preflight_answered(&envoy, "after the hostile requests");
+    assert_eq!(vm_stats(&envoy), vm_before, "a VM was replaced or reloaded");
+    let log = envoy.log();
+    assert!(
+        trap_lines(&log).is_empty(),
+        "{}",
+        trap_lines(&log).join("\n")
+    );
+}
+
+#[test]
+fn hostile_values_are_never_echoed() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    for origin in [
+        &b"https://app.example.com/"[..],
+        b"https://app.example.com\xff",
+        b"https://app.example.com,https://app.example.com",
+        b"HTTPS://APP.EXAMPLE.COM",
+    ] {
+        let response = api(b"OPTIONS", b"/api/items")
+            .header("Origin", origin.to_vec())
+            .header("Access-Control-Request-Method", "PUT")
+            .send(envoy.listener())
+            .unwrap();
+        assert_eq!(response.status, 403, "Origin {}", show(origin));
+        assert_eq!(response.header("access-control-allow-origin"), None);
+    }
+    let huge = b"x-a,".repeat(64 * 1024 / 4);
+    let response = api(b"OPTIONS", b"/open/x")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT")
+        .header("Access-Control-Request-Headers", huge)
+        .send(envoy.listener())
+        .unwrap();
+    assert_eq!(response.status, 204, "{:?}", response.status);
+    let echoed = response.header("access-control-allow-headers").unwrap();
+    assert_eq!(
+        echoed.len(),
+        64 * 1024 - 1,
+        "the names, without the last comma"
+    );
+}
+
+#[test]
+fn several_origin_lines_match_nothing_even_when_identical() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    let response = api(b"GET", b"/api/items")
+        .header("Origin", "https://app.example.com")
+        .header("Origin", "https://app.example.com")
+        .header(upstream::ID_HEADER, "two-origins")
+        .send(envoy.listener())
+        .unwrap();
+    assert_eq!(
+        response.status, 403,
+        "rejected: the joined value is no origin"
+    );
+    assert!(!upstream.saw("two-origins"));
+    assert_eq!(response.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn sec_fetch_site_on_several_lines_is_not_same_origin() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    let request = |lines: &[&str]| {
+        let mut request = api(b"POST", b"/api/items")
+            .header("Origin", "https://evil.example.net")
+            .header("Content-Length", "0");
+        for line in lines {
+            request = request.header("Sec-Fetch-Site", *line);
+        }
+        request.send(envoy.listener()).unwrap().status
+    };
+    assert_eq!(request(&["same-origin"]), 200, "one line: exempt");
+    assert_eq!(request(&["same-origin", "cross-site"]), 403);
+    assert_eq!(request(&["same-origin", "same-origin"]), 403);
+    assert_eq!(request(&["cross-site", "same-origin"]), 403);
+    let counters = envoy.outcome_counters();
+    assert_eq!(counters.get("actual_same_origin"), Some(&1));
+    assert_eq!(counters.get("actual_rejected"), Some(&3));
+}
+
+#[test]
+fn shadow_mode_changes_nothing_on_the_wire_but_counts() {
+    let config = CONFIG.replacen('{', r#"{"mode": "shadow", "#, 1);
+    let upstream = Upstream::start();
+    let envoy = start(&config, &upstream, &[]);
+    let upstream_says = pairs(&[
+        ("Access-Control-Allow-Origin", "https://upstream.example"),
+        ("Access-Control-Max-Age", "5"),
+        ("Vary", "Accept-Encoding"),
+    ]);
+    let cases = [
+        ("allowed preflight", preflight(), "preflight_allowed"),
+        (
+            "preflight from a disallowed origin",
+            api(b"OPTIONS", b"/api/items")
+                .header("Origin", "https://evil.example.net")
+                .header("Access-Control-Request-Method", "PUT"),
+            "preflight_denied_origin",
+        ),
+        (
+            "allowed actual request",
+            api(b"GET", b"/api/items").header("Origin", "https://app.example.com"),
+            "actual_allowed",
+        ),
+        (
+            "request that enforce mode rejects",
+            api(b"GET", b"/api/items").header("Origin", "https://evil.example.net"),
+            "actual_rejected",
+        ),
+        (
+            "request without Origin",
+            api(b"GET", b"/api/items"),
+            "actual_no_origin",
+        ),
+    ];
+    let mut expected_counts = BTreeMap::new();
+    for (i, (label, request, outcome)) in cases.into_iter().enumerate() {
+        let id = format!("shadow-{i}");
+        let (name, value) = upstream::instructions(&upstream_says);
+        let response = request
+            .header(upstream::ID_HEADER, id.as_str())
+            .header(name, value)
+            .send(envoy.listener())
+            .unwrap();
+        assert!(upstream.saw(&id), "{label}: not forwarded");
+        assert_eq!(response.status, 200, "{label}");
+        let mut unchanged = upstream_says.clone();
+        unchanged
+            .iter_mut()
+            .for_each(|(n, _)| n.make_ascii_lowercase());
+        unchanged.sort();
+        assert_eq!(cors_headers(&response.headers), unchanged, "{label}");
+        *expected_counts.entry(outcome.to_string()).or_insert(0) += 1;
+    }
+    let shadow_counters: BTreeMap<String, u64> = envoy
+        .stats()
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let outcome = name.strip_prefix("wasmcustom.cors.api.shadow.")?;
+            (value > 0).then(|| (outcome.to_string(), value))
+        })
+        .collect();
+    assert_eq!(shadow_counters, expected_counts);
+    assert!(
+        !envoy
+            .stats()
+            .keys()
+            .any(|name| name.starts_with("wasmcustom.cors.api.preflight")),
+        "shadow counters only"
+    );
+}
+
+/// Polls the log until `needle` shows up (the log is flushed every 20 ms).
+fn log_contains(envoy: &Envoy, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if envoy.log().contains(needle) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn denials_are_logged_with_their_reason_at_debug_only() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    let deny = |origin: &[u8]| {
+        let response = api(b"OPTIONS", b"/api/items")
+            .header("Origin", origin.to_vec())
+            .header("Access-Control-Request-Method", "PUT")
+            .send(envoy.listener())
+            .unwrap();
+        assert_eq!(response.status, 403);
+    };
+    deny(b"https://quiet.example.net");
+    let marker = "https://marker.example.net";
+    deny(marker.as_bytes());
+    assert!(!log_contains(&envoy, marker), "no debug line at info level");
+    let switched = Request::new("POST", "/logging?wasm=debug")
+        .header("Host", "admin")
+        .header("Content-Length", "0")
+        .send(envoy.admin())
+        .unwrap();
+    assert_eq!(switched.status, 200);
+    deny(b"https://evil.example.net\xff\"");
+    let line = r#"policy "api": preflight_denied_origin: origin "https://evil.example.net\xff\x22" is not in allow_origins"#;
+    assert!(log_contains(&envoy, line), "{}", envoy.log());
+    let response = api(b"OPTIONS", b"/api/items")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PATCH")
+        .send(envoy.listener())
+        .unwrap();
+    assert_eq!(response.status, 403);
+    let line = r#"policy "api": preflight_denied_method: method "PATCH" is not in allow_methods"#;
+    assert!(log_contains(&envoy, line), "{}", envoy.log());
+}
+
+#[test]
+fn a_refused_config_stops_a_real_envoy_naming_policy_field_and_value() {
+    let upstream = Upstream::start();
+    for (config, expected) in [
+        (
+            r#"{"policies": [{"name": "api", "allow_origins": ["https://*.com"]}]}"#,
+            &[r#"policy "api""#, "allow_origins[0]", r#""https://*.com""#][..],
+        ),
+        (
+            r#"{"policies": [{"name": "creds", "allow_origins": ["*"], "allow_credentials": true,
+                 "allow_methods": ["GET", "TRACE"]}]}"#,
+            &[
+                r#"policy "creds""#,
+                "allow_origins[0]",
+                r#""*""#,
+                "allow_methods[1]",
+                r#""TRACE""#,
+            ],
+        ),
+        ("{not json", &["JSON"]),
+    ] {
+        let failure = match Envoy::start(config, upstream.addr(), &[]) {
+            Ok(_) => panic!("Envoy started with a refused config: {config}"),
+            Err(failure) => failure,
+        };
+        let status = failure.status.expect("Envoy exited rather than hung");
+        assert!(!status.success(), "{config}: exit status {status}");
+        let refusals: Vec<&str> = failure
+            .log
+            .lines()
+            .filter(|line| line.contains("config refused"))
+            .collect();
+        for needle in expected {
+            assert!(
+                refusals.iter().any(|line| line.contains(needle)),
+                "{config}: no refusal line names {needle}:\n{}",
+                failure.log
+            );
+        }
+    }
+}
+
+#[test]
+fn a_response_without_cors_headers_passes_out_of_scope_untouched() {
+    let upstream = Upstream::start();
+    let envoy = start(CONFIG, &upstream, &[]);
+    let upstream_says = pairs(&[
+        ("Access-Control-Allow-Origin", "https://upstream.example"),
+        ("Vary", "Accept-Encoding"),
+    ]);
+    let (name, value) = upstream::instructions(&upstream_says);
+    let response = Request::new("OPTIONS", "/elsewhere")
+        .header("Host", "api.example.com")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT")
+        .header(upstream::ID_HEADER, "out-of-scope")
+        .header(name, value)
+        .send(envoy.listener())
+        .unwrap();
+    assert!(upstream.saw("out-of-scope"));
+    assert_eq!(response.status, 200);
+    let mut unchanged = upstream_says;
+    unchanged
+        .iter_mut()
+        .for_each(|(n, _)| n.make_ascii_lowercase());
+    unchanged.sort();
+    assert_eq!(cors_headers(&response.headers), unchanged);
+    assert!(envoy.outcome_counters().values().all(|&count| count == 0));
+    let recorded = upstream.requests();
+    assert_eq!(
+        recorded[0].header("origin"),
+        Some(&b"https://app.example.com"[..]),
+        "request headers reach the upstream untouched"
+    );
+}
