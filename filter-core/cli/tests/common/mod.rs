@@ -1,5 +1,8 @@
 //! Running the built `cors-filter` binary as a user would.
 
+// Every test binary compiles this module and each uses only part of it.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
