@@ -11,7 +11,7 @@
 //! Needs workerd (`scripts/setup.sh`) and the built Worker
 //! (`scripts/build-wasm.sh worker`); fails, never skips, without them.
 
-use e2e::client;
+use e2e::client::{self, Request};
 use e2e::hostile::{self, api, preflight, CONFIG};
 use e2e::upstream::{self, Upstream};
 use e2e::vectors::{cors_headers, show, Header};
@@ -528,5 +528,56 @@ fn an_unreachable_upstream_is_a_502_that_still_carries_the_policy_headers() {
         workerd.wait_for_error_line(&needle, PATIENCE),
         "{}",
         workerd.error_lines().join("\n")
+    );
+}
+
+#[test]
+fn requests_go_to_origin_url_with_path_and_query_or_else_to_their_own_url() {
+    let upstream = Upstream::start();
+    let with_slash = start(
+        CorsConfig::Text(CONFIG),
+        &format!("{}/", url(upstream.addr())),
+    );
+    let response = api(b"GET", b"/open/x?q=1&r=%20")
+        .header(upstream::ID_HEADER, "origin-url")
+        .send(with_slash.addr())
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some(&b"*"[..])
+    );
+
+    // Without ORIGIN_URL the request's own URL is fetched: here its Host is
+    // the upstream itself.
+    let own_url = Workerd::start(CorsConfig::Text(CONFIG), None)
+        .unwrap_or_else(|failure| panic!("workerd did not start: {}", failure.log));
+    let response = Request::new("GET", "/open/y?z")
+        .header("Host", upstream.addr().to_string())
+        .header(upstream::ID_HEADER, "own-url")
+        .send(own_url.addr())
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("access-control-allow-origin"),
+        Some(&b"*"[..])
+    );
+
+    let paths: Vec<(Vec<u8>, Vec<u8>)> = upstream
+        .requests()
+        .into_iter()
+        .map(|r| {
+            (
+                r.header(upstream::ID_HEADER).unwrap_or_default().to_vec(),
+                r.path,
+            )
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            (b"origin-url".to_vec(), b"/open/x?q=1&r=%20".to_vec()),
+            (b"own-url".to_vec(), b"/open/y?z".to_vec()),
+        ]
     );
 }
