@@ -31,6 +31,8 @@ static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
 const REFUSED_BODY: &str = "CORS configuration refused; see the Worker's logs\n";
 
+/// Every request. A refused config is logged again on each one, so that a
+/// `wrangler tail` started after the isolate's first request still says why.
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     let settings = SETTINGS.get_or_init(|| Settings::load(&env));
@@ -116,8 +118,9 @@ fn binding(env: &Env, name: &str) -> JsValue {
     Reflect::get(env, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Splits a request URL, which the runtime serializes as
-/// `scheme://authority/path?query`, into those three parts.
+/// Splits a request URL, `scheme://authority/path?query`, into those three
+/// parts. workerd writes the `Host` header and the request target into it as
+/// they came, unnormalized, so the engine sees the bytes Envoy would.
 fn split_url(url: &str) -> (&str, &str, &str) {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
