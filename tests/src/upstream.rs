@@ -9,8 +9,10 @@
 //!   ([`instructions`]), so a case can have the upstream send its own CORS
 //!   or `Vary` headers.
 //!
-//! HTTP/1.1 with keep-alive (the proxy pools connections); request bodies are
-//! read by `Content-Length` only, which is all a proxy sends for these tests.
+//! HTTP/1.1 with keep-alive (the proxy pools connections), closing after a
+//! request that says `Connection: close` (as the raw [`client`](crate::client)
+//! does). Request bodies are read by `Content-Length` only, which is all a
+//! proxy sends for these tests.
 
 use crate::vectors::Header;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -148,6 +150,9 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>) {
             .and_then(unhex)
             .unwrap_or_default();
         let head_only = request.method == b"HEAD";
+        let close = request
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case(b"close"));
         if let Ok(mut log) = log.lock() {
             log.push(request);
         }
@@ -157,7 +162,7 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>) {
         if !head_only {
             response.extend_from_slice(BODY);
         }
-        if writer.write_all(&response).is_err() {
+        if writer.write_all(&response).is_err() || close {
             return;
         }
     }
