@@ -87,6 +87,9 @@ impl Scope {
     pub(crate) fn matches(&self, authority: &[u8], path: &[u8]) -> bool {
         let host_fits = self.hosts.as_ref().is_none_or(|hosts| {
             let host = split_host_port(authority).map_or(authority, |(host, _)| host);
+            // `api.example.com.` is the same host, fully qualified: without
+            // this, a trailing dot would step around every policy.
+            let host = host.strip_suffix(b".").unwrap_or(host);
             hosts.iter().any(|h| h.matches(host))
         });
         host_fits
@@ -118,6 +121,9 @@ mod tests {
         let cases: &[(&[u8], bool)] = &[
             (b"api.example.com", true),
             (b"API.Example.com:8080", true),
+            (b"api.example.com.", true),
+            (b"api.example.com.:443", true),
+            (b"a.example.net.", true),
             (b"www.api.example.com", false),
             (b"a.example.net", true),
             (b"a.b.example.net:443", true),
