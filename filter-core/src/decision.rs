@@ -2,7 +2,7 @@
 
 use crate::config::{AllowHeaders, AllowMethods, Policy};
 use crate::headers::CorsHeaders;
-use crate::http::{is_safelisted_method, is_token, list_elements, trim_ows};
+use crate::http::{is_safelisted_method, is_token, list_elements};
 use crate::origin::{is_same_origin, AllowOrigins};
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -423,7 +423,9 @@ enum VaryMerge {
     Absent,
     /// Already `*` or naming `Origin`: leave it.
     Keep,
-    /// The upstream's lines so far, each as written, joined by `, `.
+    /// The upstream's field names so far, joined by `, `. Names, not lines:
+    /// Envoy joins repeated lines with `,` before a filter sees them and
+    /// Workers with `, `, so only a rewrite gives both the same bytes.
     Names(String),
 }
 
@@ -432,24 +434,20 @@ impl VaryMerge {
         if matches!(self, VaryMerge::Keep) {
             return;
         }
-        let mut names = list_elements(value).peekable();
-        if names.peek().is_none() {
-            return;
-        }
-        if names.any(|name| name == b"*" || name.eq_ignore_ascii_case(b"origin")) {
+        if list_elements(value).any(|name| name == b"*" || name.eq_ignore_ascii_case(b"origin")) {
             *self = VaryMerge::Keep;
             return;
         }
-        // A line that is not text cannot be a list of field names: left out.
-        let Ok(line) = core::str::from_utf8(trim_ows(value)) else {
-            return;
-        };
-        match self {
-            VaryMerge::Names(names) => {
-                names.push_str(", ");
-                names.push_str(line);
+        // An element that is not a field name means nothing to a cache: left out.
+        for name in list_elements(value).filter(|name| is_token(name)) {
+            let name = core::str::from_utf8(name).unwrap_or_default();
+            match self {
+                VaryMerge::Names(names) => {
+                    names.push_str(", ");
+                    names.push_str(name);
+                }
+                _ => *self = VaryMerge::Names(String::from(name)),
             }
-            _ => *self = VaryMerge::Names(String::from(line)),
         }
     }
 
