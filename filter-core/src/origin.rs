@@ -245,14 +245,19 @@ impl OriginSet {
         if self.any_port.is_empty() && self.subdomains.is_empty() {
             return false;
         }
-        let Some(origin) = RequestOrigin::parse(origin) else {
+        // Most origins that get this far match no pattern: look the parts up
+        // first, and check that the origin is serialized only on a match.
+        let Some(origin) = RequestOrigin::split(origin) else {
             return false;
         };
-        if let Some(schemes) = self.any_port.get(origin.host) {
-            if schemes.iter().any(|s| **s == *origin.scheme) {
-                return true;
-            }
-        }
+        let any_port = self
+            .any_port
+            .get(origin.host)
+            .is_some_and(|schemes| schemes.iter().any(|s| **s == *origin.scheme));
+        (any_port || self.subdomain_rule_fits(&origin)) && origin.is_serialized()
+    }
+
+    fn subdomain_rule_fits(&self, origin: &RequestOrigin) -> bool {
         if self.subdomains.is_empty() {
             return false;
         }
@@ -275,8 +280,9 @@ impl OriginSet {
     }
 }
 
-/// A request's `Origin`, read strictly: exactly what a browser serializes
-/// (lowercase, no default port, no path), or nothing.
+/// A request's `Origin` taken apart. It matches only if it is exactly what a
+/// browser serializes (lowercase, no default port, no path): the port is
+/// checked as it is split off, the rest by [`RequestOrigin::is_serialized`].
 struct RequestOrigin<'a> {
     scheme: &'a [u8],
     host: &'a [u8],
@@ -284,16 +290,13 @@ struct RequestOrigin<'a> {
 }
 
 impl<'a> RequestOrigin<'a> {
-    fn parse(origin: &'a [u8]) -> Option<RequestOrigin<'a>> {
-        let sep = origin.windows(3).position(|w| w == b"://")?;
-        let (scheme, rest) = (&origin[..sep], &origin[sep + 3..]);
-        if !is_scheme(scheme) || scheme.iter().any(u8::is_ascii_uppercase) {
-            return None;
-        }
+    /// `scheme://host[:port]` taken apart, the port checked (no leading
+    /// zero, not the scheme's default), the scheme and host not yet.
+    fn split(origin: &'a [u8]) -> Option<RequestOrigin<'a>> {
+        // A scheme has no ':', so the first one must start "://".
+        let colon = origin.iter().position(|&b| b == b':')?;
+        let (scheme, rest) = (&origin[..colon], origin[colon..].strip_prefix(b"://")?);
         let (host, port) = split_host_port(rest)?;
-        if !is_host(host) || host.iter().any(u8::is_ascii_uppercase) {
-            return None;
-        }
         let port = match port {
             None => None,
             Some(digits) => {
@@ -306,12 +309,20 @@ impl<'a> RequestOrigin<'a> {
         };
         Some(RequestOrigin { scheme, host, port })
     }
+
+    /// Scheme and host valid and lowercase, as browsers write them.
+    fn is_serialized(&self) -> bool {
+        is_scheme(self.scheme)
+            && !self.scheme.iter().any(u8::is_ascii_uppercase)
+            && is_host(self.host)
+            && !self.host.iter().any(u8::is_ascii_uppercase)
+    }
 }
 
 /// Whether `origin` is the request's own origin: same scheme, host and port
 /// as the URL it was sent to.
 pub(crate) fn is_same_origin(origin: &[u8], scheme: &[u8], authority: &[u8]) -> bool {
-    let Some(origin) = RequestOrigin::parse(origin) else {
+    let Some(origin) = RequestOrigin::split(origin) else {
         return false;
     };
     let Some((host, port)) = split_host_port(authority) else {
@@ -328,6 +339,7 @@ pub(crate) fn is_same_origin(origin: &[u8], scheme: &[u8], authority: &[u8]) -> 
     origin.scheme.eq_ignore_ascii_case(scheme)
         && origin.host.eq_ignore_ascii_case(host)
         && origin.port == port
+        && origin.is_serialized()
 }
 
 /// Splits `host[:port]`, where host may be a bracketed IPv6 literal.
