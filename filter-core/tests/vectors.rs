@@ -1,9 +1,10 @@
 //! The shared conformance vectors (`tests/vectors/*.json`, described in
 //! their README.md), run against the core the way a proxy would run it.
 //!
-//! Each case is run twice, with repeated request header lines joined by ","
-//! (as Envoy joins them) and by ", " (as Workers do): both must give the
-//! expected answer, so the two adapters agree. Every failing case is
+//! Each case is run twice, with a header's repeated lines (the request's,
+//! and the upstream's as the engine reads them) joined by "," (as Envoy
+//! joins them) and by ", " (as Workers do): both must give the expected
+//! answer, so the two adapters agree. Every failing case is
 //! listed, by file and name, before the test fails.
 
 use filter_core::{Action, Config, Request};
@@ -75,14 +76,23 @@ fn lines(value: Option<&Value>) -> Vec<Line> {
         .collect()
 }
 
-/// The request's lines of `name`, joined with `separator` as a proxy does.
-fn joined(headers: &[Line], name: &str, separator: &[u8]) -> Option<Vec<u8>> {
-    let values: Vec<&[u8]> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| v.as_slice())
-        .collect();
-    (!values.is_empty()).then(|| values.join(separator))
+/// Header lines with every name's lines joined into one, in order of first
+/// appearance, as Envoy and Workers show them to a filter.
+fn joined_by_name(lines: &[Line], separator: &[u8]) -> Vec<Line> {
+    let mut joined: Vec<Line> = Vec::new();
+    for (name, value) in lines {
+        match joined
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some((_, values)) => {
+                values.extend_from_slice(separator);
+                values.extend_from_slice(value);
+            }
+            None => joined.push((name.clone(), value.clone())),
+        }
+    }
+    joined
 }
 
 /// The `access-control-*` and `vary` lines of a response, names lowercased,
@@ -105,7 +115,13 @@ fn run(config: &Config, case: &Value, separator: &[u8]) -> Seen {
     let path = latin1(&request["path"]);
     let headers = lines(request.get("headers"));
     let upstream = lines(case.get("upstream"));
-    let value = |name| joined(&headers, name, separator);
+    let headers = joined_by_name(&headers, separator);
+    let value = |name: &str| {
+        let line = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()));
+        line.map(|(_, v)| v.clone())
+    };
     let (origin, acrm, acrh) = (
         value("origin"),
         value("access-control-request-method"),
@@ -145,9 +161,12 @@ fn run(config: &Config, case: &Value, separator: &[u8]) -> Seen {
             outcome: outcome.into(),
         },
         Action::Forward { allow_origin } => {
+            // The engine reads the upstream's headers as the proxy shows
+            // them: a name's lines joined; the lines left alone go out as sent.
+            let shown = joined_by_name(&upstream, separator);
             let edits = policy.edit_response(
                 allow_origin,
-                upstream.iter().map(|(n, v)| (n.as_slice(), v.as_slice())),
+                shown.iter().map(|(n, v)| (n.as_slice(), v.as_slice())),
             );
             // Remove, then set each header in place of every line of its name.
             let mut response: Vec<Line> = upstream
