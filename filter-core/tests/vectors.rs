@@ -107,15 +107,14 @@ fn cors_lines(response: impl IntoIterator<Item = Line>) -> Vec<Line> {
     lines
 }
 
-/// Runs one case through the core, with request lines joined by `separator`.
+/// Runs one case through the core, a header's repeated lines joined by `separator`.
 fn run(config: &Config, case: &Value, separator: &[u8]) -> Seen {
     let request = &case["request"];
     let method = latin1(&request["method"]);
     let authority = latin1(&request["authority"]);
     let path = latin1(&request["path"]);
-    let headers = lines(request.get("headers"));
+    let headers = joined_by_name(&lines(request.get("headers")), separator);
     let upstream = lines(case.get("upstream"));
-    let headers = joined_by_name(&headers, separator);
     let value = |name: &str| {
         let line = headers
             .iter()
