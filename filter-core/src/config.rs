@@ -437,7 +437,7 @@ impl Reader {
             .filter(|n| n != "*")
             .map(|n| n.into_bytes().into_boxed_slice())
             .collect();
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         Some(AllowHeaders { any, names })
     }
