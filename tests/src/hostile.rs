@@ -6,9 +6,15 @@
 //!
 //! They are aimed at [`CONFIG`]: host `api.example.com`, paths `/api/*` (a
 //! listed policy) and `/open/*` (everything `*`).
+//!
+//! The checks every proxy must pass in the same way live here too; what only
+//! one proxy can show (Envoy's VM stats and counters, the Worker's denial
+//! log) stays in its test file.
 
-use crate::client::Request;
-use crate::vectors::show;
+use crate::client::{Request, Response};
+use crate::upstream::{self, Upstream};
+use crate::vectors::{cors_headers, lines, show};
+use std::net::SocketAddr;
 
 /// A listed policy with every option on, and a policy of stars.
 pub const CONFIG: &str = r#"{"policies": [
@@ -43,6 +49,105 @@ pub fn preflight() -> Request {
         .header("Origin", "https://app.example.com")
         .header("Access-Control-Request-Method", "PUT")
         .header("Access-Control-Request-Headers", "content-type")
+}
+
+/// The `Vary` of every preflight answer from the listed policy, allowed or not.
+pub const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network";
+
+/// Asserts that the valid [`preflight`] sent to `proxy` gets exactly its
+/// answer; `when` says which check this is (before, after...).
+pub fn assert_preflight_answered(proxy: SocketAddr, when: &str) {
+    let response = preflight()
+        .send(proxy)
+        .unwrap_or_else(|e| panic!("{when}: no answer to a valid preflight: {e}"));
+    assert_eq!(response.status, 204, "{when}: {response:?}");
+    let expected = cors_headers(&lines(&[
+        ("access-control-allow-origin", "https://app.example.com"),
+        ("access-control-allow-credentials", "true"),
+        ("access-control-allow-methods", "GET, PUT, DELETE"),
+        ("access-control-allow-headers", "content-type"),
+        ("access-control-max-age", "600"),
+        ("vary", PREFLIGHT_VARY),
+    ]));
+    assert_eq!(cors_headers(&response.headers), expected, "{when}");
+}
+
+/// Sends each named request to `proxy`; returns a line for each that got no
+/// answer, or an answer that `crashed` explains as the proxy failing (each
+/// proxy shows a crash with its own status).
+pub fn failures(
+    proxy: SocketAddr,
+    requests: impl IntoIterator<Item = (String, Request)>,
+    crashed: impl Fn(&Response) -> Option<String>,
+) -> Vec<String> {
+    requests
+        .into_iter()
+        .filter_map(|(label, request)| match request.send(proxy) {
+            Ok(response) => crashed(&response).map(|why| format!("{label}: {why}")),
+            Err(e) => Some(format!("{label}: no answer: {e}")),
+        })
+        .collect()
+}
+
+/// Asserts that origins which are not serialized origins, or not text, are
+/// refused on a preflight without being echoed, and that a 64 KiB list of
+/// names on the star policy is echoed whole.
+pub fn assert_hostile_values_not_echoed(proxy: SocketAddr) {
+    for origin in [
+        &b"https://app.example.com/"[..],
+        b"https://app.example.com/path",
+        b"https://app.example.com\xff",
+        b"https://app.example.\xc3\xa9",
+        b"https://app.example.com,https://app.example.com",
+        b"HTTPS://APP.EXAMPLE.COM",
+    ] {
+        let response = api(b"OPTIONS", b"/api/items")
+            .header("Origin", origin.to_vec())
+            .header("Access-Control-Request-Method", "PUT")
+            .send(proxy)
+            .unwrap();
+        assert_eq!(response.status, 403, "Origin {}", show(origin));
+        assert_eq!(response.header("access-control-allow-origin"), None);
+        assert_eq!(
+            cors_headers(&response.headers),
+            lines(&[("vary", PREFLIGHT_VARY)]),
+            "Origin {}",
+            show(origin)
+        );
+    }
+    // 64 KiB of names: the star policy allows each and echoes them all.
+    let huge = b"x-a,".repeat(64 * 1024 / 4);
+    let response = api(b"OPTIONS", b"/open/x")
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "PUT")
+        .header("Access-Control-Request-Headers", huge.clone())
+        .send(proxy)
+        .unwrap();
+    assert_eq!(response.status, 204);
+    let echoed = response.header("access-control-allow-headers");
+    assert_eq!(
+        echoed.map(<[u8]>::len),
+        Some(64 * 1024 - 1),
+        "the names, without the last comma"
+    );
+    assert_eq!(echoed, Some(&huge[..huge.len() - 1]));
+}
+
+/// Asserts that two identical `Origin` lines are rejected, unforwarded and
+/// unanswered by any CORS header: joined, they are no origin at all.
+pub fn assert_two_identical_origins_rejected(proxy: SocketAddr, upstream: &Upstream) {
+    let response = api(b"GET", b"/api/items")
+        .header("Origin", "https://app.example.com")
+        .header("Origin", "https://app.example.com")
+        .header(upstream::ID_HEADER, "two-origins")
+        .send(proxy)
+        .unwrap();
+    assert_eq!(
+        response.status, 403,
+        "rejected: the joined value is no origin"
+    );
+    assert!(!upstream.saw("two-origins"));
+    assert_eq!(response.header("access-control-allow-origin"), None);
 }
 
 /// Every hostile request, named.

@@ -304,6 +304,14 @@ impl Expect {
     }
 }
 
+/// Header lines from text, in the order given: what an upstream is told to
+/// send, or (through [`cors_headers`]) what a client must see.
+pub fn lines(list: &[(&str, &str)]) -> Vec<Header> {
+    list.iter()
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect()
+}
+
 /// The response headers the vectors pin down (`access-control-*` and
 /// `vary`), names lowercased, sorted so that order does not matter.
 pub fn cors_headers(headers: &[Header]) -> Vec<Header> {
