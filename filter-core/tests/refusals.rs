@@ -3,6 +3,9 @@
 //! the configs just inside each rule, which must be accepted, and documents
 //! with many problems, which must all be reported.
 
+mod common;
+
+use common::table;
 use filter_core::{Config, ConfigError, Problem};
 
 /// A document with one policy "api": these `allow_origins` entries, then
@@ -26,21 +29,6 @@ fn refusals(json: &str) -> Result<Vec<ConfigError>, String> {
         Ok(_) => Err("accepted".into()),
         Err(errors) => Ok(errors.iter().cloned().collect()),
     }
-}
-
-/// Runs `check` on every row, then fails listing every row that failed.
-fn table<R>(rows: &[(&str, R)], check: impl Fn(&R) -> Result<(), String>) {
-    let failures: Vec<String> = rows
-        .iter()
-        .filter_map(|(name, row)| check(row).err().map(|why| format!("{name}: {why}")))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} rows failed:\n{}",
-        failures.len(),
-        rows.len(),
-        failures.join("\n")
-    );
 }
 
 /// A refusal: the problem, and where: the policy as the message names it

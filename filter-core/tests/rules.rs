@@ -2,6 +2,9 @@
 //! family, through the public API only. Each row has a name; a failing table
 //! lists every row that failed, by name, before it fails.
 
+mod common;
+
+use common::{table, Rows};
 use filter_core::{Action, Config, Decision, Denial, Outcome, Request};
 
 const APP: &str = "https://app.example.com";
@@ -54,24 +57,6 @@ fn config(json: &str) -> Config {
 
 /// Header lines, (name, value).
 type Lines<'a> = &'a [(&'a str, &'a str)];
-
-/// A table: named rows.
-type Rows<'a, R> = [(&'a str, R)];
-
-/// Runs `check` on every row, then fails listing every row that failed.
-fn table<R>(rows: &Rows<R>, check: impl Fn(&R) -> Result<(), String>) {
-    let failures: Vec<String> = rows
-        .iter()
-        .filter_map(|(name, row)| check(row).err().map(|why| format!("{name}: {why}")))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} rows failed:\n{}",
-        failures.len(),
-        rows.len(),
-        failures.join("\n")
-    );
-}
 
 /// `Ok` when equal, else a message with both.
 fn same<T: PartialEq + std::fmt::Debug>(got: T, want: T) -> Result<(), String> {
