@@ -4,13 +4,14 @@
 //! Every runner (Envoy here, the Worker under workerd) does the same thing
 //! with a vector case: send [`vectors::Case::request`] with [`client`] through
 //! the proxy to an [`upstream::Upstream`], find out whether the upstream saw
-//! it, and compare with [`vectors::Expect::mismatches`]. Only the proxy part
-//! ([`envoy`]) is runner-specific.
+//! it, and compare with [`vectors::Expect::mismatches`]; [`conformance`] does
+//! that part. Only the proxy part ([`envoy`], [`workerd`]) is runner-specific.
 //!
 //! Everything works on bytes: the vectors carry non-UTF-8 header values on
 //! purpose, and the client and upstream send and record exactly those bytes.
 
 pub mod client;
+pub mod conformance;
 pub mod envoy;
 pub mod hostile;
 pub mod upstream;

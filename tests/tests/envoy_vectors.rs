@@ -10,10 +10,10 @@
 //! Needs Envoy (`scripts/setup.sh`) and the module (`scripts/build-wasm.sh
 //! envoy`); fails, never skips, without them.
 
-use e2e::client;
+use e2e::conformance;
 use e2e::envoy::{self, Envoy};
-use e2e::upstream::{self, Upstream};
-use e2e::vectors::{self, Case, Expect, Observed, VectorFile};
+use e2e::upstream::Upstream;
+use e2e::vectors::{self, Case, Expect, VectorFile};
 
 /// Envoy's HTTP/1 codec answers `400` itself to a request target with a byte
 /// above 0x7F (`HPE_INVALID_URL`), before any filter runs: the module never
@@ -34,22 +34,8 @@ fn envoy_expectation(case: &Case) -> Expect {
 
 /// Runs one case; `Err` lists what differs.
 fn run_case(envoy: &Envoy, upstream: &Upstream, id: &str, case: &Case) -> Result<(), Vec<String>> {
-    let request = &case.request;
-    let mut http = client::Request::new(request.method.clone(), request.path.clone())
-        .header("Host", request.authority.clone());
-    for (name, value) in &request.headers {
-        http = http.header(name.clone(), value.clone());
-    }
-    let (name, value) = upstream::instructions(&case.upstream);
-    let http = http.header(upstream::ID_HEADER, id).header(name, value);
-    let response = http
-        .send(envoy.listener())
-        .map_err(|e| vec![format!("no response: {e}")])?;
-    let problems = envoy_expectation(case).mismatches(&Observed {
-        forwarded: upstream.saw(id),
-        status: response.status,
-        headers: &response.headers,
-    });
+    let seen = conformance::send(envoy.listener(), upstream, id, case).map_err(|e| vec![e])?;
+    let problems = envoy_expectation(case).mismatches(&seen.observed());
     if problems.is_empty() {
         Ok(())
     } else {
@@ -74,12 +60,7 @@ fn run_file(file: &VectorFile) -> Vec<String> {
     for (i, case) in file.cases.iter().enumerate() {
         let id = format!("{}#{i}", file.file);
         if let Err(problems) = run_case(&envoy, &upstream, &id, case) {
-            failures.push(format!(
-                "{} / {:?}:\n    {}",
-                file.file,
-                case.name,
-                problems.join("\n    ")
-            ));
+            failures.push(conformance::failure(file, case, &problems));
         }
     }
     let after = envoy.outcome_counters();
@@ -105,12 +86,7 @@ fn run_file(file: &VectorFile) -> Vec<String> {
 
 #[test]
 fn every_vector_file_through_envoy() {
-    let files = vectors::load_topics(&vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        !files.is_empty(),
-        "no vector files in {}",
-        vectors::dir().display()
-    );
+    let files = conformance::topics();
     let mut failures = Vec::new();
     let mut cases = 0;
     for file in &files {

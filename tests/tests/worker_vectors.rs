@@ -16,8 +16,9 @@
 //! (`scripts/build-wasm.sh worker`); fails, never skips, without them.
 
 use e2e::client;
-use e2e::upstream::{self, Upstream};
-use e2e::vectors::{self, Case, Header, Observed, VectorFile};
+use e2e::conformance;
+use e2e::upstream::Upstream;
+use e2e::vectors::{self, Case, Header, VectorFile};
 use e2e::workerd::{CorsConfig, Workerd};
 use std::time::Duration;
 
@@ -66,34 +67,6 @@ impl WorkerdDifference {
     }
 }
 
-/// What the client and the upstream saw of one request.
-struct Seen {
-    forwarded: bool,
-    status: u16,
-    headers: Vec<Header>,
-}
-
-/// Sends a case's request through workerd, tagged with `id` for the upstream.
-fn send(workerd: &Workerd, upstream: &Upstream, id: &str, case: &Case) -> Result<Seen, String> {
-    let request = &case.request;
-    let mut http = client::Request::new(request.method.clone(), request.path.clone())
-        .header("Host", request.authority.clone());
-    for (name, value) in &request.headers {
-        http = http.header(name.clone(), value.clone());
-    }
-    let (name, value) = upstream::instructions(&case.upstream);
-    let response = http
-        .header(upstream::ID_HEADER, id)
-        .header(name, value)
-        .send(workerd.addr())
-        .map_err(|e| format!("no response: {e}"))?;
-    Ok(Seen {
-        forwarded: upstream.saw(id),
-        status: response.status,
-        headers: response.headers,
-    })
-}
-
 /// Runs one case; `Err` lists what differs.
 fn run_case(
     workerd: &Workerd,
@@ -101,13 +74,9 @@ fn run_case(
     id: &str,
     case: &Case,
 ) -> Result<(), Vec<String>> {
-    let seen = send(workerd, upstream, id, case).map_err(|e| vec![e])?;
+    let seen = conformance::send(workerd.addr(), upstream, id, case).map_err(|e| vec![e])?;
     let problems = match WorkerdDifference::of(case) {
-        None => case.expect.mismatches(&Observed {
-            forwarded: seen.forwarded,
-            status: seen.status,
-            headers: &seen.headers,
-        }),
+        None => case.expect.mismatches(&seen.observed()),
         Some(WorkerdDifference::InvalidTarget) => {
             let cors = vectors::cors_headers(&seen.headers);
             if seen.status == 400 && !seen.forwarded && cors.is_empty() {
@@ -120,8 +89,13 @@ fn run_case(
             }
         }
         Some(WorkerdDifference::EmptyOrigin(without)) => {
-            let reference = send(workerd, upstream, &format!("{id}/without-origin"), &without)
-                .map_err(|e| vec![e])?;
+            let reference = conformance::send(
+                workerd.addr(),
+                upstream,
+                &format!("{id}/without-origin"),
+                &without,
+            )
+            .map_err(|e| vec![e])?;
             let same = (
                 seen.forwarded,
                 seen.status,
@@ -190,12 +164,7 @@ fn run_file(file: &VectorFile) -> (Vec<String>, Vec<String>) {
         log_starts.push(start);
         let id = format!("{}#{i}", file.file);
         if let Err(problems) = run_case(&workerd, &upstream, &id, case) {
-            failures.push(format!(
-                "{} / {:?}:\n    {}",
-                file.file,
-                case.name,
-                problems.join("\n    ")
-            ));
+            failures.push(conformance::failure(file, case, &problems));
         }
         // Its line must be in before the next case starts, to be counted as its own.
         if expected_denial(case).is_some() {
@@ -233,12 +202,7 @@ fn run_file(file: &VectorFile) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn every_vector_file_through_workerd() {
-    let files = vectors::load_topics(&vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        !files.is_empty(),
-        "no vector files in {}",
-        vectors::dir().display()
-    );
+    let files = conformance::topics();
     let mut failures = Vec::new();
     let mut differences = Vec::new();
     let mut cases = 0;
