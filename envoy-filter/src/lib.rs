@@ -165,44 +165,72 @@ impl HttpContext for Stream {
         let Some(policy) = filter.config.policy_for(&authority, &path) else {
             return Action::Continue;
         };
+        // Each header read is a host call (and an allocation in the VM), the
+        // bulk of this filter's cost: read a header only when the decision
+        // can depend on it. Every field left out at first is one `decide`
+        // ignores for the outcome it gave, so deciding again with it gives
+        // the answer reading everything up front would have given.
         let method = header(":method").unwrap_or_default();
-        let scheme = header(":scheme").unwrap_or_default();
         let origin = header("origin");
-        let request_method = header("access-control-request-method");
-        let request_headers = header("access-control-request-headers");
-        let private_network = header("access-control-request-private-network");
-        let sec_fetch_site = header("sec-fetch-site");
-        let request = Request {
+        // Only a preflight (OPTIONS with Origin) looks at these.
+        let request_method = if method == b"OPTIONS" && origin.is_some() {
+            header("access-control-request-method")
+        } else {
+            None
+        };
+        let (request_headers, private_network, scheme, sec_fetch_site, all_sec_fetch_site);
+        let mut request = Request {
             method: &method,
-            scheme: &scheme,
+            scheme: b"",
             authority: &authority,
             origin: origin.as_deref(),
             access_control_request_method: request_method.as_deref(),
-            access_control_request_headers: request_headers.as_deref(),
-            access_control_request_private_network: private_network.as_deref(),
-            sec_fetch_site: sec_fetch_site.as_deref(),
+            access_control_request_headers: None,
+            access_control_request_private_network: None,
+            sec_fetch_site: None,
         };
         let mut decision = policy.decide(&request);
-        // Envoy's header map joins repeated lines (with ",") only for the
-        // headers it stores inline. Its CORS filter registers Origin and the
-        // Access-Control-Request-* headers as such, so those arrive joined;
-        // Sec-Fetch-Site does not, and the getter gives its first line only.
-        // It only matters when it makes a disallowed origin same-origin, so
-        // only then read all its lines (the `request.headers` property joins
-        // them) and decide again: a second line means it is not
-        // `same-origin`, whatever the first says.
-        let all_sec_fetch_site;
-        if decision.outcome == Outcome::ActualSameOrigin && sec_fetch_site.is_some() {
-            all_sec_fetch_site =
-                hostcalls::get_property(vec!["request", "headers", "sec-fetch-site"])
-                    .ok()
-                    .flatten();
-            if all_sec_fetch_site != sec_fetch_site {
-                decision = policy.decide(&Request {
-                    sec_fetch_site: all_sec_fetch_site.as_deref(),
-                    ..request
-                });
+        match decision.outcome {
+            // The requested headers and private-network access are checked
+            // last, after the origin and method passed.
+            Outcome::PreflightAllowed => {
+                request_headers = header("access-control-request-headers");
+                private_network = header("access-control-request-private-network");
+                request.access_control_request_headers = request_headers.as_deref();
+                request.access_control_request_private_network = private_network.as_deref();
+                decision = policy.decide(&request);
             }
+            // The scheme and Sec-Fetch-Site only tell whether an origin that
+            // is not allowed is the request's own.
+            Outcome::ActualDenied | Outcome::ActualRejected | Outcome::ActualSameOrigin => {
+                scheme = header(":scheme").unwrap_or_default();
+                sec_fetch_site = header("sec-fetch-site");
+                request.scheme = &scheme;
+                request.sec_fetch_site = sec_fetch_site.as_deref();
+                decision = policy.decide(&request);
+                // Envoy's header map joins repeated lines (with ",") only for
+                // the headers it stores inline. Its CORS filter registers
+                // Origin and the Access-Control-Request-* headers as such, so
+                // those arrive joined; Sec-Fetch-Site does not, and the getter
+                // gives its first line only. It only matters when it makes a
+                // disallowed origin same-origin, so only then read all its
+                // lines (the `request.headers` property joins them) and decide
+                // again: a second line means it is not `same-origin`, whatever
+                // the first says.
+                if decision.outcome == Outcome::ActualSameOrigin && sec_fetch_site.is_some() {
+                    all_sec_fetch_site =
+                        hostcalls::get_property(vec!["request", "headers", "sec-fetch-site"])
+                            .ok()
+                            .flatten();
+                    if all_sec_fetch_site != sec_fetch_site {
+                        decision = policy.decide(&Request {
+                            sec_fetch_site: all_sec_fetch_site.as_deref(),
+                            ..request
+                        });
+                    }
+                }
+            }
+            _ => {}
         }
         filter.count(policy, decision.outcome);
         if let Some(denial) = decision.denial {
