@@ -46,7 +46,24 @@ pub fn module_path() -> PathBuf {
 /// The bootstrap: one listener whose HTTP filters are the module then the
 /// router, every route to the `upstream` cluster at `upstream`.
 pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Value {
-    let any_port = json!({"socket_address": {"address": "127.0.0.1", "port_value": 0}});
+    json!({
+        "admin": {"address": any_port()},
+        "static_resources": {
+            "listeners": [listener(plugin_config, module, 0)],
+            "clusters": [cluster(upstream)],
+        },
+    })
+}
+
+/// `127.0.0.1:0`: Envoy picks the port, the harness asks it which.
+fn any_port() -> Value {
+    json!({"socket_address": {"address": "127.0.0.1", "port_value": 0}})
+}
+
+/// The listener named `http` on `127.0.0.1:port` (0: any): an HTTP connection
+/// manager whose filters are the module configured by `plugin_config`, then
+/// the router, every route to the `upstream` cluster.
+pub fn listener(plugin_config: &str, module: &Path, port: u16) -> Value {
     let wasm = json!({
         "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
         "config": {
@@ -88,28 +105,27 @@ pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Va
         ],
     });
     json!({
-        "admin": {"address": any_port},
-        "static_resources": {
-            "listeners": [{
-                "name": "http",
-                "address": any_port,
-                "filter_chains": [{"filters": [{
-                    "name": "envoy.filters.network.http_connection_manager",
-                    "typed_config": connection_manager,
-                }]}],
-            }],
-            "clusters": [{
-                "name": "upstream",
-                "type": "STATIC",
-                "connect_timeout": "2s",
-                "load_assignment": {
-                    "cluster_name": "upstream",
-                    "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                        "address": upstream.ip().to_string(),
-                        "port_value": upstream.port(),
-                    }}}}]}],
-                },
-            }],
+        "name": "http",
+        "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
+        "filter_chains": [{"filters": [{
+            "name": "envoy.filters.network.http_connection_manager",
+            "typed_config": connection_manager,
+        }]}],
+    })
+}
+
+/// The `upstream` cluster: the one endpoint `upstream`.
+pub fn cluster(upstream: SocketAddr) -> Value {
+    json!({
+        "name": "upstream",
+        "type": "STATIC",
+        "connect_timeout": "2s",
+        "load_assignment": {
+            "cluster_name": "upstream",
+            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                "address": upstream.ip().to_string(),
+                "port_value": upstream.port(),
+            }}}}]}],
         },
     })
 }
@@ -145,12 +161,21 @@ impl Envoy {
         upstream: SocketAddr,
         extra_args: &[&str],
     ) -> Result<Envoy, StartFailure> {
+        let bootstrap = bootstrap(plugin_config, upstream, &module_path());
+        Envoy::start_with(&bootstrap, extra_args)
+    }
+
+    /// Starts Envoy with `bootstrap`, whose HTTP listener must be named
+    /// `http`, and waits until it is ready.
+    ///
+    /// # Errors
+    /// Envoy exited or was not ready in time.
+    pub fn start_with(bootstrap: &Value, extra_args: &[&str]) -> Result<Envoy, StartFailure> {
         let dir = TempDir::new("e2e-envoy");
         let config_path = dir.path().join("envoy.json");
         let admin_path = dir.path().join("admin-address");
         let log_path = dir.path().join("envoy.log");
         let stderr_path = dir.path().join("stderr.log");
-        let bootstrap = bootstrap(plugin_config, upstream, &module_path());
         write(&config_path, bootstrap.to_string().as_bytes());
         let stderr = std::fs::File::create(&stderr_path).expect("create stderr.log");
         let mut child = Command::new(envoy_bin())
@@ -222,6 +247,21 @@ impl Envoy {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The wasm stats, which change when a VM is replaced or reloaded. (A
+    /// trap under the default fail-closed policy changes none of them: it
+    /// shows as 503s and in the log, see [`trap_lines`].)
+    pub fn vm_stats(&self) -> BTreeMap<String, u64> {
+        self.stats()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("wasm.") && !name.starts_with("wasm.remote_load"))
+            .collect()
+    }
+
     /// Every stat with an integer value (counters and gauges), by name.
     ///
     /// # Panics
@@ -288,6 +328,18 @@ pub fn validate(plugin_config: &str) -> (bool, String) {
         + &String::from_utf8_lossy(&output.stdout)
         + &String::from_utf8_lossy(&output.stderr);
     (output.status.success(), log)
+}
+
+/// Log lines that betray a trap or a panic in the module.
+pub fn trap_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| {
+            line.contains("panicked")
+                || line.contains("Uncaught")
+                || line.contains("wasm_fail")
+                || line.contains("Function: proxy_on")
+        })
+        .collect()
 }
 
 fn write(path: &Path, bytes: &[u8]) {

@@ -62,6 +62,17 @@ impl Upstream {
     /// # Panics
     /// When no port can be bound.
     pub fn start() -> Upstream {
+        Upstream::listen(true)
+    }
+
+    /// Like [`start`](Upstream::start), but records nothing: for floods of
+    /// requests, whose record would only grow the test's memory.
+    /// [`saw`](Upstream::saw) is then always false.
+    pub fn start_unrecorded() -> Upstream {
+        Upstream::listen(false)
+    }
+
+    fn listen(record: bool) -> Upstream {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the upstream");
         let addr = listener.local_addr().expect("upstream address");
         let recorded = Arc::new(Mutex::new(Vec::new()));
@@ -74,7 +85,7 @@ impl Upstream {
                 }
                 if let Ok(stream) = stream {
                     let log = Arc::clone(&log);
-                    thread::spawn(move || serve(stream, &log));
+                    thread::spawn(move || serve(stream, &log, record));
                 }
             }
         });
@@ -139,7 +150,7 @@ fn unhex(text: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Answers requests on one connection until the peer closes it.
-fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>) {
+fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>, record: bool) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -153,8 +164,10 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>) {
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case(b"close"));
-        if let Ok(mut log) = log.lock() {
-            log.push(request);
+        if record {
+            if let Ok(mut log) = log.lock() {
+                log.push(request);
+            }
         }
         let mut response = b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n".to_vec();
         response.extend_from_slice(&extra);

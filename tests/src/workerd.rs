@@ -209,6 +209,31 @@ impl Workerd {
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
+
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// stderr lines that betray a trap, a panic or an exception in the
+    /// Worker. (The worker-build shim re-instantiates a trapped module on the
+    /// next request, so later answers do not show a crash; these lines do.)
+    pub fn crash_lines(&self) -> Vec<String> {
+        self.error_lines()
+            .into_iter()
+            .filter(|line| {
+                [
+                    "panicked",
+                    "Critical",
+                    "RuntimeError",
+                    "Uncaught",
+                    "Module terminated",
+                ]
+                .iter()
+                .any(|needle| line.contains(needle))
+            })
+            .collect()
+    }
 }
 
 impl Drop for Workerd {

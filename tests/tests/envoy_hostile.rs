@@ -10,7 +10,7 @@
 //! envoy`); fails, never skips, without them.
 
 use e2e::client::Request;
-use e2e::envoy::Envoy;
+use e2e::envoy::{self, Envoy};
 use e2e::hostile::{self, api, preflight, CONFIG};
 use e2e::upstream::{self, Upstream};
 use e2e::vectors::{cors_headers, lines};
@@ -26,46 +26,23 @@ fn start(config: &str, upstream: &Upstream, extra_args: &[&str]) -> Envoy {
     })
 }
 
-/// The wasm stats, which change when a VM is replaced or reloaded. (A trap
-/// under the default fail-closed policy changes none of them: it shows as
-/// 503s and in the log, see [`trap_lines`].)
-fn vm_stats(envoy: &Envoy) -> BTreeMap<String, u64> {
-    envoy
-        .stats()
-        .into_iter()
-        .filter(|(name, _)| name.starts_with("wasm.") && !name.starts_with("wasm.remote_load"))
-        .collect()
-}
-
-/// Log lines that betray a trap or a panic.
-fn trap_lines(log: &str) -> Vec<&str> {
-    log.lines()
-        .filter(|line| {
-            line.contains("panicked")
-                || line.contains("Uncaught")
-                || line.contains("wasm_fail")
-                || line.contains("Function: proxy_on")
-        })
-        .collect()
-}
-
 #[test]
 fn hostile_requests_get_answers_and_the_vm_survives() {
     let upstream = Upstream::start();
     let envoy = start(CONFIG, &upstream, &[]);
     hostile::assert_preflight_answered(envoy.listener(), "before");
-    let vm_before = vm_stats(&envoy);
+    let vm_before = envoy.vm_stats();
     let failures = hostile::failures(envoy.listener(), hostile::requests(), |response| {
         (response.status == 503).then(|| "503, the VM may have failed".to_string())
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     hostile::assert_preflight_answered(envoy.listener(), "after the hostile requests");
-    assert_eq!(vm_stats(&envoy), vm_before, "a VM was replaced or reloaded");
+    assert_eq!(envoy.vm_stats(), vm_before, "a VM was replaced or reloaded");
     let log = envoy.log();
     assert!(
-        trap_lines(&log).is_empty(),
+        envoy::trap_lines(&log).is_empty(),
         "{}",
-        trap_lines(&log).join("\n")
+        envoy::trap_lines(&log).join("\n")
     );
 }
 

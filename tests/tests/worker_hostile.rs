@@ -38,25 +38,6 @@ fn url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
-/// stderr lines that betray a trap, a panic or an exception in the Worker.
-fn crash_lines(workerd: &Workerd) -> Vec<String> {
-    workerd
-        .error_lines()
-        .into_iter()
-        .filter(|line| {
-            [
-                "panicked",
-                "Critical",
-                "RuntimeError",
-                "Uncaught",
-                "Module terminated",
-            ]
-            .iter()
-            .any(|needle| line.contains(needle))
-        })
-        .collect()
-}
-
 #[test]
 fn hostile_requests_get_answers_and_the_worker_survives() {
     let upstream = Upstream::start();
@@ -74,9 +55,9 @@ fn hostile_requests_get_answers_and_the_worker_survives() {
     hostile::assert_preflight_answered(workerd.addr(), "after the hostile requests");
     assert!(workerd.is_running(), "workerd exited");
     assert!(
-        crash_lines(&workerd).is_empty(),
+        workerd.crash_lines().is_empty(),
         "{}",
-        crash_lines(&workerd).join("\n")
+        workerd.crash_lines().join("\n")
     );
 }
 
@@ -318,9 +299,9 @@ fn upstream_statuses_redirects_and_cookies_come_back_with_the_policy_headers() {
     assert!(response.body.is_empty());
     assert_eq!(cors_headers(&response.headers), allowed);
     assert!(
-        crash_lines(&workerd).is_empty(),
+        workerd.crash_lines().is_empty(),
         "{:?}",
-        crash_lines(&workerd)
+        workerd.crash_lines()
     );
 }
 
