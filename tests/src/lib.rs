@@ -13,6 +13,7 @@
 pub mod client;
 pub mod conformance;
 pub mod envoy;
+pub mod flood;
 pub mod hostile;
 pub mod upstream;
 pub mod vectors;
