@@ -210,11 +210,6 @@ impl Workerd {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// The process id, to read its memory from `/proc`.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// stderr lines that betray a trap, a panic or an exception in the
     /// Worker. (The worker-build shim re-instantiates a trapped module on the
     /// next request, so later answers do not show a crash; these lines do.)
