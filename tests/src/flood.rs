@@ -538,7 +538,8 @@ impl Report {
         }
     }
 
-    fn add(&mut self, other: Report) {
+    /// Adds `other`'s counts to these (for a flood sent in rounds).
+    pub fn add(&mut self, other: Report) {
         self.valid += other.valid;
         self.hostile += other.hostile;
         self.resent += other.resent;
