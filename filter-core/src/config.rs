@@ -4,6 +4,7 @@
 //! every problem is collected (not only the first) and named with its policy,
 //! field and value.
 
+use crate::decision::by_length_then_bytes;
 use crate::error::{ConfigError, ConfigErrors, Problem};
 use crate::http::{
     is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
@@ -437,7 +438,7 @@ impl Reader {
             .filter(|n| n != "*")
             .map(|n| n.into_bytes().into_boxed_slice())
             .collect();
-        names.sort_unstable();
+        names.sort_unstable_by(|a, b| by_length_then_bytes(a, b));
         names.dedup();
         Some(AllowHeaders { any, names })
     }

@@ -382,21 +382,19 @@ impl AllowHeaders {
             && !requested.ends_with(b",")
             && !requested.windows(2).any(|w| w == b",,");
         // Every name is a token, so the value is ASCII.
-        let text = core::str::from_utf8(requested).map_err(|_| requested)?;
         if canonical {
+            let text = core::str::from_utf8(requested).map_err(|_| requested)?;
             return Ok(Some(Cow::Borrowed(text)));
         }
-        let mut joined = String::with_capacity(requested.len());
-        for name in text
-            .split(',')
-            .map(|n| n.trim_matches([' ', '\t']))
-            .filter(|n| !n.is_empty())
-        {
+        let mut joined = Vec::with_capacity(requested.len());
+        for name in list_elements(requested) {
             if !joined.is_empty() {
-                joined.push(',');
+                joined.push(b',');
             }
-            joined.extend(name.chars().map(|c| c.to_ascii_lowercase()));
+            joined.extend_from_slice(name);
         }
+        joined.make_ascii_lowercase();
+        let joined = String::from_utf8(joined).map_err(|_| requested)?;
         Ok(Some(Cow::Owned(joined)))
     }
 
@@ -410,12 +408,20 @@ impl AllowHeaders {
     }
 }
 
-/// Compares a lowercase name with one in any case.
+/// The order of [`AllowHeaders::names`]: by length first, so that most
+/// comparisons with a requested name end at its length.
+pub(crate) fn by_length_then_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// Compares a lowercase name with one in any case, in [`by_length_then_bytes`] order.
 fn cmp_lowercase(lower: &[u8], name: &[u8]) -> core::cmp::Ordering {
-    lower
-        .iter()
-        .copied()
-        .cmp(name.iter().map(u8::to_ascii_lowercase))
+    lower.len().cmp(&name.len()).then_with(|| {
+        lower
+            .iter()
+            .copied()
+            .cmp(name.iter().map(u8::to_ascii_lowercase))
+    })
 }
 
 /// Folding the upstream's `Vary` lines into one that names `Origin`.

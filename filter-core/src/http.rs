@@ -2,7 +2,7 @@
 //! elements and the Fetch Standard's forbidden header names.
 
 /// `tchar` (RFC 9110 §5.6.2): the bytes allowed in a method or header name.
-fn is_tchar(b: u8) -> bool {
+const fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric()
         || matches!(
             b,
@@ -23,9 +23,21 @@ fn is_tchar(b: u8) -> bool {
         )
 }
 
+/// [`is_tchar`] for every byte: a hostile preflight can list thousands of
+/// names, and a table lookup per byte keeps that cheap.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_tchar(b as u8);
+        b += 1;
+    }
+    table
+};
+
 /// Whether `s` is a non-empty `token`, the grammar of methods and header names.
 pub(crate) fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
+    !s.is_empty() && s.iter().all(|&b| TCHAR[usize::from(b)])
 }
 
 /// Strips optional whitespace (spaces and tabs) from both ends.
