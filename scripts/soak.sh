@@ -7,7 +7,7 @@
 # the log has no panic or failure, and Envoy's resident memory grew by less
 # than 5% from after a warm-up to the end.
 #
-# Usage: scripts/soak.sh [REQUESTS]    (default 1000000; takes about 1-2 min)
+# Usage: scripts/soak.sh [REQUESTS]    (default 1000000; about 2-3 min on 2 cores)
 #
 # Not part of `cargo test` (too long for it); the 100,000-request flood in
 # tests/tests/envoy_flood.rs is. Envoy answers every request itself (a direct
