@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use hashbrown::{HashMap, HashSet};
+use hashbrown::HashMap;
 
 /// No serialized origin is longer: a scheme, `://`, a 253-byte host and a port.
 /// Longer values are refused before any parsing.
@@ -178,17 +178,42 @@ pub(crate) enum AllowOrigins {
     List(OriginSet),
 }
 
-/// Exact origins in a hash set; patterns in hash maps keyed by the host or
-/// suffix they name, so a lookup costs a few hashes whatever the list's size.
+/// Every entry in one hash map, so that a lookup costs a few hashes whatever
+/// the list's size: an exact origin filed under its serialization, a pattern
+/// under the host or suffix it names. One map type rather than one per kind
+/// keeps the Envoy module small. The kinds cannot be confused: a key looked
+/// up as an origin only answers through [`Rules::exact`], and a host or
+/// suffix only through [`Rules::patterns`] of the matching kind (`null` is
+/// both the opaque origin and a valid host).
 #[derive(Debug, Default)]
 pub(crate) struct OriginSet {
-    exact: HashSet<Box<[u8]>>,
-    any_port: HashMap<Box<[u8]>, Vec<Box<[u8]>>>,
-    subdomains: HashMap<Box<[u8]>, Vec<SchemePort>>,
+    rules: HashMap<Box<[u8]>, Rules>,
+    /// Whether any `scheme://host:*` entry is filed.
+    any_port: bool,
+    /// Whether any `scheme://*.suffix` entry is filed.
+    subdomains: bool,
 }
 
-/// A subdomain pattern's scheme and ports, filed under its suffix.
-type SchemePort = (Box<[u8]>, Port);
+/// What is filed under one key.
+#[derive(Debug, Default)]
+struct Rules {
+    /// The key is an allowed origin (or `null`).
+    exact: bool,
+    /// The patterns naming the key as their host or suffix.
+    patterns: Vec<Pattern>,
+}
+
+/// A `scheme://host:*` or `scheme://*.suffix[:port]` entry, filed under its
+/// host or suffix.
+#[derive(Debug)]
+struct Pattern {
+    /// `*.suffix`: the key is a proper suffix of the origin's host, not the
+    /// host itself.
+    subdomains: bool,
+    scheme: Box<[u8]>,
+    /// [`Port::Any`] for `host:*`.
+    port: Port,
+}
 
 impl AllowOrigins {
     pub(crate) fn compile(entries: Vec<Entry>) -> AllowOrigins {
@@ -197,28 +222,40 @@ impl AllowOrigins {
         }
         let mut set = OriginSet::default();
         for entry in entries {
-            match entry {
-                Entry::Any => {}
-                Entry::Null => {
-                    set.exact.insert(Box::from(&b"null"[..]));
+            let (key, pattern) = match entry {
+                Entry::Any => continue,
+                Entry::Null => (String::from("null"), None),
+                Entry::Exact { serialized, .. } => (serialized, None),
+                Entry::AnyPort { scheme, host } => {
+                    set.any_port = true;
+                    let pattern = Pattern {
+                        subdomains: false,
+                        scheme: scheme.into_bytes().into_boxed_slice(),
+                        port: Port::Any,
+                    };
+                    (host, Some(pattern))
                 }
-                Entry::Exact { serialized, .. } => {
-                    set.exact.insert(serialized.into_bytes().into_boxed_slice());
-                }
-                Entry::AnyPort { scheme, host } => set
-                    .any_port
-                    .entry(host.into_bytes().into_boxed_slice())
-                    .or_default()
-                    .push(scheme.into_bytes().into_boxed_slice()),
                 Entry::Subdomains {
                     scheme,
                     suffix,
                     port,
-                } => set
-                    .subdomains
-                    .entry(suffix.into_bytes().into_boxed_slice())
-                    .or_default()
-                    .push((scheme.into_bytes().into_boxed_slice(), port)),
+                } => {
+                    set.subdomains = true;
+                    let pattern = Pattern {
+                        subdomains: true,
+                        scheme: scheme.into_bytes().into_boxed_slice(),
+                        port,
+                    };
+                    (suffix, Some(pattern))
+                }
+            };
+            let rules = set
+                .rules
+                .entry(key.into_bytes().into_boxed_slice())
+                .or_default();
+            match pattern {
+                Some(pattern) => rules.patterns.push(pattern),
+                None => rules.exact = true,
             }
         }
         AllowOrigins::List(set)
@@ -239,10 +276,10 @@ impl OriginSet {
         if origin.len() > MAX_ORIGIN_LEN {
             return false;
         }
-        if self.exact.contains(origin) {
+        if self.rules.get(origin).is_some_and(|rules| rules.exact) {
             return true;
         }
-        if self.any_port.is_empty() && self.subdomains.is_empty() {
+        if !self.any_port && !self.subdomains {
             return false;
         }
         // Most origins that get this far match no pattern: look the parts up
@@ -250,15 +287,12 @@ impl OriginSet {
         let Some(origin) = RequestOrigin::split(origin) else {
             return false;
         };
-        let any_port = self
-            .any_port
-            .get(origin.host)
-            .is_some_and(|schemes| schemes.iter().any(|s| **s == *origin.scheme));
+        let any_port = self.any_port && self.pattern_fits(origin.host, false, &origin);
         (any_port || self.subdomain_rule_fits(&origin)) && origin.is_serialized()
     }
 
     fn subdomain_rule_fits(&self, origin: &RequestOrigin) -> bool {
-        if self.subdomains.is_empty() {
+        if !self.subdomains {
             return false;
         }
         // Every proper suffix that starts after a dot: `a.b.example.com`
@@ -268,15 +302,18 @@ impl OriginSet {
             .iter()
             .enumerate()
             .filter(|&(_, &b)| b == b'.')
-            .any(|(dot, _)| {
-                self.subdomains
-                    .get(&origin.host[dot + 1..])
-                    .is_some_and(|rules| {
-                        rules.iter().any(|(scheme, port)| {
-                            **scheme == *origin.scheme && port.accepts(origin.port)
-                        })
-                    })
+            .any(|(dot, _)| self.pattern_fits(&origin.host[dot + 1..], true, origin))
+    }
+
+    /// Whether a pattern of this kind filed under `key` accepts the origin.
+    fn pattern_fits(&self, key: &[u8], subdomains: bool, origin: &RequestOrigin) -> bool {
+        self.rules.get(key).is_some_and(|rules| {
+            rules.patterns.iter().any(|p| {
+                p.subdomains == subdomains
+                    && *p.scheme == *origin.scheme
+                    && p.port.accepts(origin.port)
             })
+        })
     }
 }
 
@@ -554,6 +591,22 @@ mod tests {
             );
         }
         assert!(compiled(&["*"]).allows(b"anything at all"));
+    }
+
+    #[test]
+    fn kinds_filed_under_one_key_stay_apart() {
+        // `null` is both the opaque origin and a host; `example.com` both a
+        // host and a suffix.
+        let allow = compiled(&["http://null:*", "https://example.com:*"]);
+        assert!(!allow.allows(b"null"));
+        assert!(allow.allows(b"http://null:8080"));
+        assert!(allow.allows(b"https://example.com"));
+        assert!(!allow.allows(b"https://a.example.com"));
+        let allow = compiled(&["null", "https://*.example.com"]);
+        assert!(allow.allows(b"null"));
+        assert!(!allow.allows(b"http://null"));
+        assert!(!allow.allows(b"https://example.com"));
+        assert!(allow.allows(b"https://a.example.com"));
     }
 
     #[test]
