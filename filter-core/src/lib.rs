@@ -33,6 +33,7 @@ mod config;
 mod decision;
 mod describe;
 mod error;
+mod hash;
 mod headers;
 mod http;
 mod json;

@@ -3,6 +3,7 @@
 //! and the strict reading of a request's `Origin`.
 
 use crate::error::Problem;
+use crate::hash::BuildFixedHasher;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
@@ -187,7 +188,7 @@ pub(crate) enum AllowOrigins {
 /// both the opaque origin and a valid host).
 #[derive(Debug, Default)]
 pub(crate) struct OriginSet {
-    rules: HashMap<Box<[u8]>, Rules>,
+    rules: HashMap<Box<[u8]>, Rules, BuildFixedHasher>,
     /// Whether any `scheme://host:*` entry is filed.
     any_port: bool,
     /// Whether any `scheme://*.suffix` entry is filed.
