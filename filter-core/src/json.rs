@@ -68,8 +68,8 @@ impl Value {
             let mantissa = magnitude.split(['e', 'E']).next().unwrap_or("");
             return (!mantissa.bytes().any(|b| matches!(b, b'1'..=b'9'))).then_some(0);
         }
-        let (mantissa, exponent) = match text.find(['e', 'E']) {
-            Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+            Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
             None => (&text[..], 0),
         };
         let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
