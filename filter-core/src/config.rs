@@ -433,14 +433,16 @@ impl Reader {
             is_forbidden_request_header,
         )?;
         let any = names.iter().any(|n| n == "*");
-        let mut names: Vec<Box<[u8]>> = names
-            .into_iter()
-            .filter(|n| n != "*")
-            .map(|n| n.into_bytes().into_boxed_slice())
-            .collect();
-        names.sort_unstable_by(|a, b| by_length_then_bytes(a, b));
-        names.dedup();
-        Some(AllowHeaders { any, names })
+        // Each name inserted in its place, duplicates dropped: quadratic in
+        // the worst case, but a header list is short, and the slice sort
+        // costs the Envoy module some 3 KB.
+        let mut sorted: Vec<Box<[u8]>> = Vec::with_capacity(names.len());
+        for name in names.into_iter().filter(|n| n != "*") {
+            if let Err(at) = sorted.binary_search_by(|n| by_length_then_bytes(n, name.as_bytes())) {
+                sorted.insert(at, name.into_bytes().into_boxed_slice());
+            }
+        }
+        Some(AllowHeaders { any, names: sorted })
     }
 
     fn expose_headers(
