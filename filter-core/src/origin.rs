@@ -80,7 +80,13 @@ impl Entry {
             return Err(Problem::NonAsciiHost);
         }
         let entry = entry.to_ascii_lowercase();
-        let (scheme, rest) = entry.split_once("://").ok_or(Problem::MissingScheme)?;
+        // The first "://", found bytewise: `split_once("://")` would bring
+        // the general substring search into the Envoy module, and `get`
+        // (not indexing) keeps out the panic for a non-char boundary.
+        let (scheme, rest) = (entry.as_bytes().windows(3))
+            .position(|w| w == b"://")
+            .and_then(|sep| Some((entry.get(..sep)?, entry.get(sep + 3..)?)))
+            .ok_or(Problem::MissingScheme)?;
         if scheme.contains('*') {
             return Err(Problem::MisplacedWildcard);
         }
