@@ -83,6 +83,7 @@ fn port(p: &str, default: u16) -> bool {
 fuzz_target!(|origin: &[u8]| {
     let policy = &CONFIG.policies()[0];
     let allowed = reference_allows(origin);
+    let shown = origin.escape_ascii();
     let actual = Request {
         method: b"GET",
         scheme: b"https",
@@ -95,13 +96,16 @@ fuzz_target!(|origin: &[u8]| {
         Action::Forward {
             allow_origin: Some(echoed),
         } => {
-            assert!(allowed, "engine allows {origin:?}, the reference does not");
+            assert!(allowed, "engine allows \"{shown}\", the reference does not");
             assert_eq!(echoed.as_bytes(), origin);
             let edits = policy.edit_response(Some(echoed), []);
             assert_eq!(edits.set.allow_origin.map(str::as_bytes), Some(origin));
         }
         Action::Forward { allow_origin: None } => {
-            assert!(!allowed, "reference allows {origin:?}, the engine does not");
+            assert!(
+                !allowed,
+                "reference allows \"{shown}\", the engine does not"
+            );
         }
         other => panic!("actual request not forwarded: {other:?}"),
     }
@@ -114,7 +118,11 @@ fuzz_target!(|origin: &[u8]| {
     let Action::Respond { status, headers } = decision.action else {
         panic!("preflight not answered at the edge");
     };
-    assert_eq!(decision.outcome == Outcome::PreflightAllowed, allowed);
+    assert_eq!(
+        decision.outcome == Outcome::PreflightAllowed,
+        allowed,
+        "\"{shown}\""
+    );
     assert_eq!(status, if allowed { 204 } else { 403 });
     assert_eq!(
         headers.allow_origin.map(str::as_bytes),

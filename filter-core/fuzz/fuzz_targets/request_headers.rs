@@ -116,7 +116,13 @@ impl Rules {
             (true, None) => Outcome::PreflightDeniedHeaders,
             (true, Some(_)) => Outcome::PreflightAllowed,
         };
-        assert_eq!(decision.outcome, expected, "{method:?} {requested:?}");
+        assert_eq!(
+            decision.outcome,
+            expected,
+            "method \"{}\", headers \"{}\"",
+            method.escape_ascii(),
+            requested.escape_ascii()
+        );
         if expected != Outcome::PreflightAllowed {
             assert_eq!(status, 403);
             assert!(headers.iter().all(|(name, _)| name == "vary"));
