@@ -251,19 +251,40 @@ impl Reader {
                 false
             }
         };
+        // One test for all the parts, so one path drops those that were read.
+        let (
+            Some(name),
+            Some(scope),
+            Some(origins),
+            Some(methods),
+            Some(headers),
+            Some(expose_headers),
+            Some(max_age),
+        ) = (
+            name,
+            scope,
+            origins,
+            methods,
+            headers,
+            expose_headers,
+            max_age,
+        )
+        else {
+            return None;
+        };
         Some(Policy {
             index,
-            name: name?.into(),
+            name: name.into(),
             shadow,
-            scope: scope?,
-            origins: origins?,
-            methods: methods?,
-            headers: headers?,
+            scope,
+            origins,
+            methods,
+            headers,
             credentials,
             private_network,
             reject,
-            expose_headers: expose_headers?,
-            max_age: max_age?,
+            expose_headers,
+            max_age,
         })
     }
 
