@@ -72,24 +72,25 @@ impl Value {
             Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
             None => (&text[..], 0),
         };
-        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
         // The digits, and where the decimal point falls among them.
-        let digits = int.bytes().chain(frac.bytes());
-        let point = i64::try_from(int.len()).ok()? + i64::from(exponent);
+        let int_len = mantissa.bytes().position(|b| b == b'.');
+        let point = i64::try_from(int_len.unwrap_or(mantissa.len())).ok()? + i64::from(exponent);
         let mut value: u64 = 0;
-        for (i, d) in digits.enumerate() {
+        let mut digits: i64 = 0;
+        for d in mantissa.bytes().filter(|&b| b != b'.') {
             let d = u64::from(d - b'0');
-            if (i as i64) < point {
+            if digits < point {
                 value = value.checked_mul(10)?.checked_add(d)?;
             } else if d != 0 {
                 return None;
             }
+            digits += 1;
         }
         if value == 0 {
             return Some(0);
         }
-        let trailing_zeros = point - i64::try_from(int.len() + frac.len()).ok()?;
-        for _ in 0..trailing_zeros.max(0) {
+        // The zeros between the last digit and the point.
+        for _ in digits..point {
             value = value.checked_mul(10)?;
         }
         Some(value)
