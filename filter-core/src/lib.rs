@@ -33,7 +33,6 @@ mod config;
 mod decision;
 mod describe;
 mod error;
-mod hash;
 mod headers;
 mod http;
 mod json;
