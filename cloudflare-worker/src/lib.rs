@@ -9,13 +9,11 @@
 
 use filter_core::{Action, Config, Decision, Policy, Request as CorsRequest};
 use std::sync::OnceLock;
+use wasm_bindgen::prelude::{wasm_bindgen, Closure};
 use worker::js_sys::{self, Array, Reflect, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{
-    Headers, Request, RequestInit, RequestRedirect, Response, ResponseInit, WorkerGlobalScope,
-};
-use worker::{console_error, console_log, event, Context, Env};
+use worker::web_sys::{Headers, Request, Response, ResponseInit, WorkerGlobalScope};
+use worker::{console_error, console_log, Env};
 
 /// The bindings, read on an isolate's first request. They cannot change for
 /// the isolate's lifetime, so compiling the config again per request would
@@ -31,25 +29,64 @@ static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
 const REFUSED_BODY: &str = "CORS configuration refused; see the Worker's logs\n";
 
-/// Every request. A refused config is logged again on each one, so that a
-/// `wrangler tail` started after the isolate's first request still says why.
-#[event(fetch)]
-async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    let settings = SETTINGS.get_or_init(|| Settings::load(&env));
+/// Every request, as worker-build's shim hands it over (with the bindings
+/// and the execution context, unused).
+///
+/// A plain function, not `#[event(fetch)]`, whose handler is a Rust future:
+/// wasm-bindgen drives one with a Promise, a task queue, microtasks and two
+/// closures per `await`, a large share of workerd's CPU per request
+/// (scripts/bench-worker.sh measures it). An answer made here (a preflight,
+/// a rejection) returns as it is; a forwarded request returns the fetch's
+/// Promise, its outcome handled by one callback. An error from the
+/// runtime's API (none is expected) is thrown, and the runtime answers 500.
+#[wasm_bindgen]
+pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
+    Ok(match handle(request, &env)? {
+        Handled::Answer(response) => response.into(),
+        Handled::Forward { request, url, edit } => forward(&request, url, edit).into(),
+    })
+}
+
+/// What becomes of a request.
+enum Handled {
+    /// Answered here.
+    Answer(Response),
+    /// Sent on to `url`; inside a policy's scope, the answer is edited.
+    Forward {
+        request: Request,
+        url: String,
+        edit: Option<Edit>,
+    },
+}
+
+/// The CORS headers a policy puts on a forwarded request's answer.
+struct Edit {
+    policy: &'static Policy,
+    allow_origin: Option<String>,
+}
+
+/// What the policy makes of a request. A refused config is logged again on
+/// each request, so that a `wrangler tail` started after the isolate's first
+/// request still says why.
+fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
+    let settings = SETTINGS.get_or_init(|| Settings::load(env));
     let config = match &settings.config {
         Ok(config) => config,
         Err(lines) => {
             for line in lines {
                 console_error!("CORS_CONFIG refused: {line}");
             }
-            return Ok(refused()?);
+            return Ok(Handled::Answer(refused()?));
         }
     };
     let url = request.url();
     let (scheme, authority, path) = split_url(&url);
-    let origin_url = settings.origin_url.as_deref();
     let Some(policy) = config.policy_for(authority.as_bytes(), path.as_bytes()) else {
-        return forward(&request, origin_url, path).await;
+        return Ok(Handled::Forward {
+            url: settings.forward_url(&url, path),
+            request,
+            edit: None,
+        });
     };
 
     let method = request.method();
@@ -73,14 +110,22 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         sec_fetch_site: sec_fetch_site.as_deref().map(str::as_bytes),
     });
     log_denial(policy, &decision);
-    match decision.action {
-        Action::Respond { status, headers } => Ok(answer(status, headers.iter())?),
-        Action::Pass => forward(&request, origin_url, path).await,
-        Action::Forward { allow_origin } => {
-            let upstream = forward(&request, origin_url, path).await?;
-            Ok(edit(policy, allow_origin, &upstream)?)
-        }
-    }
+    Ok(match decision.action {
+        Action::Respond { status, headers } => Handled::Answer(answer(status, headers.iter())?),
+        Action::Pass => Handled::Forward {
+            url: settings.forward_url(&url, path),
+            request,
+            edit: None,
+        },
+        Action::Forward { allow_origin } => Handled::Forward {
+            url: settings.forward_url(&url, path),
+            request,
+            edit: Some(Edit {
+                policy,
+                allow_origin: allow_origin.map(String::from),
+            }),
+        },
+    })
 }
 
 impl Settings {
@@ -93,6 +138,14 @@ impl Settings {
             .as_string()
             .filter(|url| !url.is_empty());
         Settings { config, origin_url }
+    }
+
+    /// Where a request with URL `url` and path (and query) `path` goes.
+    fn forward_url(&self, url: &str, path: &str) -> String {
+        match &self.origin_url {
+            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+            None => url.to_owned(),
+        }
     }
 }
 
@@ -140,79 +193,81 @@ fn log_denial(policy: &Policy, decision: &Decision) {
     }
 }
 
-/// Sends the request on with its method, headers and body stream. Redirects
-/// go back to the client, as from any proxy. An unreachable upstream is
-/// answered 502, which still gets the policy's headers like any response.
-async fn forward(
-    request: &Request,
-    origin_url: Option<&str>,
-    path: &str,
-) -> worker::Result<Response> {
-    let url = match origin_url {
-        Some(base) => format!("{}{path}", base.trim_end_matches('/')),
-        None => request.url(),
-    };
-    let init = RequestInit::new();
-    init.set_method(&request.method());
-    init.set_headers(&request.headers());
-    init.set_body(&request.body().map_or(JsValue::NULL, JsValue::from));
-    init.set_redirect(RequestRedirect::Manual);
-    let sent = async {
-        let outbound = Request::new_with_str_and_init(&url, &init)?;
-        let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-        JsFuture::from(global.fetch_with_request(&outbound))
-            .await?
-            .dyn_into::<Response>()
-    };
-    match sent.await {
-        Ok(response) => Ok(response),
-        Err(error) => {
-            console_error!("forwarding to {url} failed: {error:?}");
-            Ok(answer(502, [])?)
+/// Sends the request on to `url`, and answers with the upstream's response,
+/// edited by `edit` if any, its body streamed through. The request itself is
+/// the fetch's init: the runtime takes a Request there and copies its
+/// method, headers, body stream and redirect mode, which for an incoming
+/// request is `manual`, so redirects go back to the client as from any
+/// proxy. An unreachable upstream is answered 502, which still gets the
+/// policy's headers like any response.
+fn forward(request: &Request, url: String, edit: Option<Edit>) -> js_sys::Promise {
+    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
+    let sent = global.fetch_with_str_and_init(&url, request.unchecked_ref());
+    // One callback for both outcomes: it runs exactly once, which frees it.
+    let settle = Closure::once_into_js(move |outcome: JsValue| -> Result<JsValue, JsValue> {
+        let upstream = match outcome.dyn_into::<Response>() {
+            Ok(upstream) => upstream,
+            Err(error) => {
+                console_error!("forwarding to {url} failed: {error:?}");
+                answer(502, [])?
+            }
+        };
+        Ok(match edit {
+            Some(edit) => edit.apply(&upstream)?,
+            None => upstream,
         }
+        .into())
+    });
+    sent.unchecked_into::<Settling>().then(&settle, &settle)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Promise, for a `then` that takes any two functions: js-sys's
+    /// takes closures that live until dropped, not until called.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type Settling;
+    #[wasm_bindgen(method)]
+    fn then(this: &Settling, on_fulfilled: &JsValue, on_rejected: &JsValue) -> js_sys::Promise;
+}
+
+impl Edit {
+    /// The upstream's response with the policy's CORS headers in place of
+    /// its own, its body streamed through.
+    fn apply(&self, upstream: &Response) -> Result<Response, JsValue> {
+        // A fetched response's headers are immutable. A Response made with
+        // the upstream's as its init (the runtime takes a Response there)
+        // copies its status, status text and every header line, repeated
+        // `Set-Cookie` included, into headers that can be changed.
+        let init: &ResponseInit = upstream.unchecked_ref();
+        let response =
+            Response::new_with_opt_readable_stream_and_init(upstream.body().as_ref(), init)?;
+        let headers = response.headers();
+        let lines = header_lines(&headers);
+        let edits = self
+            .policy
+            .edit_response(self.allow_origin.as_deref(), line_pairs(&lines));
+        for name in &edits.remove {
+            headers.delete(&String::from_utf8_lossy(name))?;
+        }
+        for (name, value) in edits.set.iter() {
+            headers.set(name, value)?;
+        }
+        Ok(response)
     }
 }
 
-/// The upstream's response with the policy's CORS headers in place of its
-/// own, its body streamed through.
-fn edit(
-    policy: &Policy,
-    allow_origin: Option<&str>,
-    upstream: &Response,
-) -> Result<Response, JsValue> {
-    let lines = header_lines(&upstream.headers());
-    let edits = policy.edit_response(
-        allow_origin,
-        lines
-            .iter()
-            .map(|(name, value)| (name.as_bytes(), value.as_bytes())),
-    );
-    // A response's headers are immutable once fetched; a copy keeps every
-    // line, repeated `Set-Cookie` included.
-    let headers = Headers::new_with_headers(&upstream.headers())?;
-    for name in &edits.remove {
-        headers.delete(&String::from_utf8_lossy(name))?;
-    }
-    for (name, value) in edits.set.iter() {
-        headers.set(name, value)?;
-    }
-    let init = ResponseInit::new();
-    init.set_status(upstream.status());
-    init.set_status_text(&upstream.status_text());
-    init.set_headers(&headers);
-    Response::new_with_opt_readable_stream_and_init(upstream.body().as_ref(), &init)
+/// The header lines, fetched in one call rather than a few per line: names
+/// (lowercase) and values alternate, joined by newlines, which a Headers
+/// object never holds.
+fn header_lines(headers: &Headers) -> String {
+    Array::from(&headers.entries()).flat(1).join("\n").into()
 }
 
-/// The upstream's header lines as (lowercase name, value).
-fn header_lines(headers: &Headers) -> Vec<(String, String)> {
-    headers
-        .entries()
-        .into_iter()
-        .filter_map(|entry| {
-            let pair = entry.ok()?.dyn_into::<Array>().ok()?;
-            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
-        })
-        .collect()
+/// The (name, value) pairs of [`header_lines`].
+fn line_pairs(lines: &str) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let mut parts = lines.split('\n').map(str::as_bytes);
+    std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
 }
 
 /// A response made here, with an empty body.
@@ -220,14 +275,14 @@ fn answer<'n, 'v>(
     status: u16,
     headers: impl IntoIterator<Item = (&'n str, &'v str)>,
 ) -> Result<Response, JsValue> {
-    let fields = Headers::new()?;
+    let init = ResponseInit::new();
+    init.set_status(status);
+    let response = Response::new_with_opt_str_and_init(None, &init)?;
+    let fields = response.headers();
     for (name, value) in headers {
         fields.set(name, value)?;
     }
-    let init = ResponseInit::new();
-    init.set_status(status);
-    init.set_headers(&fields);
-    Response::new_with_opt_str_and_init(None, &init)
+    Ok(response)
 }
 
 /// The answer to every request while the config is refused: serving with
