@@ -38,8 +38,18 @@ impl Request {
         self
     }
 
-    /// The bytes on the wire.
+    /// The bytes on the wire, asking the proxy to close the connection after
+    /// its answer, so that the answer ends where the stream does.
     pub fn to_bytes(&self) -> Vec<u8> {
+        self.wire_bytes(b"Connection: close\r\n")
+    }
+
+    /// The bytes on the wire for a connection that stays open.
+    pub fn to_keep_alive_bytes(&self) -> Vec<u8> {
+        self.wire_bytes(b"")
+    }
+
+    fn wire_bytes(&self, last_line: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&self.method);
         out.push(b' ');
@@ -51,7 +61,8 @@ impl Request {
             out.extend_from_slice(value);
             out.extend_from_slice(b"\r\n");
         }
-        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        out.extend_from_slice(last_line);
+        out.extend_from_slice(b"\r\n");
         out
     }
 

@@ -408,27 +408,10 @@ impl Connection {
         };
         reader
             .get_mut()
-            .write_all(&keep_alive_bytes(request))
+            .write_all(&request.to_keep_alive_bytes())
             .map_err(|e| (e, false))?;
         read_response(reader, request.method == b"HEAD")
     }
-}
-
-/// The request as [`Request::to_bytes`] writes it, minus `Connection: close`.
-fn keep_alive_bytes(request: &Request) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&request.method);
-    out.push(b' ');
-    out.extend_from_slice(&request.target);
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in &request.headers {
-        out.extend_from_slice(name);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// Reads exactly one response; on error, whether any of it had come.
