@@ -87,6 +87,19 @@ pub struct Response {
 }
 
 impl Response {
+    /// Whether the body comes in chunks (`Transfer-Encoding: chunked`).
+    pub fn is_chunked(&self) -> bool {
+        self.values("transfer-encoding")
+            .any(|v| v.eq_ignore_ascii_case(b"chunked"))
+    }
+
+    /// The announced `Content-Length`, if it is a number.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.parse().ok())
+    }
+
     /// The values of every line named `name` (ASCII case-insensitive).
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
@@ -161,16 +174,10 @@ pub fn parse_response(raw: &[u8]) -> io::Result<Response> {
         headers,
         body: Vec::new(),
     };
-    let chunked = response
-        .values("transfer-encoding")
-        .any(|v| v.eq_ignore_ascii_case(b"chunked"));
-    let length = response
-        .header("content-length")
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let body = if chunked {
+    let body = if response.is_chunked() {
         dechunk(rest).ok_or_else(|| bad("bad chunked body"))?
-    } else if let Some(length) = length {
+    } else if let Some(length) = response.content_length() {
+        let length = usize::try_from(length).unwrap_or(usize::MAX);
         // A response to HEAD announces a length but has no body.
         rest[..length.min(rest.len())].to_vec()
     } else {

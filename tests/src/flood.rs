@@ -438,18 +438,11 @@ fn read_response(
     }
     let mut response = parse_response(&head).map_err(|e| (e, true))?;
     let no_body = head_request || response.status == 204 || response.status == 304;
-    let chunked = response
-        .values("transfer-encoding")
-        .any(|v| v.eq_ignore_ascii_case(b"chunked"));
-    let length = response
-        .header("content-length")
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| v.parse::<u64>().ok());
     let body = if no_body {
         Ok(Vec::new())
-    } else if chunked {
+    } else if response.is_chunked() {
         read_chunked(reader)
-    } else if let Some(length) = length {
+    } else if let Some(length) = response.content_length() {
         let mut body = Vec::new();
         reader.take(length).read_to_end(&mut body).and_then(|read| {
             if read as u64 == length {
