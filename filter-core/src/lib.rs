@@ -51,6 +51,6 @@ mod vary;
 pub use allow_origin::normalize_origin_entry;
 pub use config::{Config, Policy};
 pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
-pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Position, Problem, Segment};
+pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Problem, ReadError, Segment};
 pub use headers::CorsHeaders;
 pub use model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};

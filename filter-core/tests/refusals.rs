@@ -6,7 +6,7 @@
 mod common;
 
 use common::table;
-use filter_core::{Config, ConfigError, Position, Problem, Segment};
+use filter_core::{Config, ConfigError, Problem, ReadError, Segment};
 
 /// A document with one policy "api": these `allow_origins` entries, then
 /// these other fields.
@@ -55,7 +55,7 @@ fn refusal<'a>(problem: Problem, field: &'a str, value: Option<&'a str>) -> Refu
 /// A document that is JSON but does not fit the model: serde's explanation
 /// contains `message`.
 fn shape(message: &str) -> Problem {
-    Problem::Shape(Position {
+    Problem::Shape(ReadError {
         message: message.into(),
         line: 0,
         column: 0,
@@ -64,7 +64,7 @@ fn shape(message: &str) -> Problem {
 
 /// A document that is not JSON; the text is the parser's.
 fn json() -> Problem {
-    Problem::Json(Position {
+    Problem::Json(ReadError {
         message: String::new(),
         line: 0,
         column: 0,
