@@ -19,6 +19,7 @@ mod import;
 mod origin;
 mod request;
 mod view;
+mod yaml;
 
 use serde::Serialize;
 use std::io::{Read, Write};
