@@ -36,6 +36,7 @@ mod error;
 mod headers;
 mod http;
 mod json;
+mod model;
 mod origin;
 mod scope;
 
@@ -44,3 +45,4 @@ pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
 pub use describe::normalize_origin_entry;
 pub use error::{ConfigError, ConfigErrors, Problem};
 pub use headers::CorsHeaders;
+pub use model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};
