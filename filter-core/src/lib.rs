@@ -29,20 +29,24 @@
 
 extern crate alloc;
 
+mod allow_headers;
+mod allow_methods;
+mod allow_origin;
 mod config;
 mod decision;
-mod describe;
 mod error;
+mod expose_headers;
 mod headers;
 mod http;
-mod json;
+mod max_age;
 mod model;
 mod origin;
 mod scope;
+mod vary;
 
+pub use allow_origin::normalize_origin_entry;
 pub use config::{Config, Policy};
 pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
-pub use describe::normalize_origin_entry;
-pub use error::{ConfigError, ConfigErrors, Problem};
+pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Position, Problem, Segment};
 pub use headers::CorsHeaders;
 pub use model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};

@@ -11,10 +11,15 @@
 //! something other than any value it could hold: `match.hosts` left out
 //! matches any host, while `[]` is refused.
 
+use crate::error::{self, ConfigErrors};
 use alloc::string::String;
 #[cfg(feature = "schema")]
 use alloc::string::ToString;
 use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Number;
 
@@ -40,7 +45,7 @@ const PATH: &str = r"^(\*|/[^*?#]*\*?)$";
 /// A whole plugin configuration: the policies, tried in order.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a plugin config object")]
 pub struct PluginConfig {
     /// `"$schema"`: where editors find the JSON Schema. Accepted and ignored.
     #[serde(
@@ -56,13 +61,26 @@ pub struct PluginConfig {
     pub mode: Mode,
     /// The policies; the first whose `match` fits a request applies.
     #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
+    #[serde(deserialize_with = "objects")]
     pub policies: Vec<PolicyConfig>,
+}
+
+impl PluginConfig {
+    /// Reads a plugin JSON document: one JSON object, nothing after it, no
+    /// field written twice, nested no deeper than serde_json's limit.
+    ///
+    /// # Errors
+    /// The first place where the document is not JSON or does not fit the
+    /// model, with its line, column, policy, field and value.
+    pub fn from_json(json: &[u8]) -> Result<PluginConfig, ConfigErrors> {
+        error::read(json).map(|Object(config)| config)
+    }
 }
 
 /// Whether decisions change the traffic.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = r#""enforce" or "shadow""#)]
 pub enum Mode {
     /// Answer preflights and edit responses as the policies say.
     #[default]
@@ -74,7 +92,6 @@ pub enum Mode {
 /// One policy: which requests it covers and what it allows them.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schema", schemars(extend(
     "if" = {"required": ["allow_credentials"], "properties": {"allow_credentials": {"const": true}}},
     "then" = {"properties": {
@@ -84,12 +101,13 @@ pub enum Mode {
         "expose_headers": {"items": {"not": {"const": "*"}}}
     }}
 )))]
+#[serde(deny_unknown_fields, expecting = "a policy object")]
 pub struct PolicyConfig {
     /// Unique among the policies; names it in logs and metrics.
     #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub name: String,
     /// Which requests the policy applies to; the default matches any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     pub r#match: Match,
     /// Origins that may read responses: `*`, `null`, origins and patterns.
     #[cfg_attr(feature = "schema", schemars(length(min = 1), inner(regex(pattern = ORIGIN)), extend("if" = {"contains": {"const": "*"}}, "then" = {"maxItems": 1})))]
@@ -134,7 +152,7 @@ pub struct PolicyConfig {
 /// The requests a policy applies to. A field left out matches anything.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a match object")]
 pub struct Match {
     /// Hosts, exact or `*.suffix`, without port.
     #[serde(
@@ -160,13 +178,56 @@ pub struct Match {
 /// What happens to an actual request from an origin that is not allowed.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = r#""pass" or "reject""#)]
 pub enum Disallowed {
     /// Forward it; the response comes back without CORS headers.
     #[default]
     Pass,
     /// Answer `403` at the edge.
     Reject,
+}
+
+/// A struct read from a JSON object only. Serde's derived `Deserialize`
+/// also reads a struct from a list of its field values in order, which would
+/// let `"match": [["a.example.com"]]` mean `{"hosts": ["a.example.com"]}`.
+fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let objects = Vec::<Object<T>>::deserialize(deserializer)?;
+    Ok(objects.into_iter().map(|Object(t)| t).collect())
+}
+
+/// A list element read with [`object`].
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object(deserializer).map(Object)
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
 }
 
 /// An optional field that, when written, must hold a value: `null` is not a
@@ -213,8 +274,11 @@ mod tests {
             r#"{"policies": [{"name": "a", "allow_origins": ["*"], "match": {"host": []}}]}"#,
             r#"{"policies": [{"name": "a", "name": "b", "allow_origins": ["*"]}]}"#,
             r#"{"mode": "Enforce", "policies": []}"#,
+            r#"{"policies": [["a", [["a.example.com"]], ["*"]]]}"#,
+            r#"{"policies": [{"name": "a", "allow_origins": ["*"], "match": [["a.example.com"]]}]}"#,
+            r#"[null, "enforce", []]"#,
         ] {
-            assert!(serde_json::from_str::<PluginConfig>(bad).is_err(), "{bad}");
+            assert!(PluginConfig::from_json(bad.as_bytes()).is_err(), "{bad}");
         }
     }
 }
