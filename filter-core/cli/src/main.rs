@@ -11,10 +11,8 @@ mod closest;
 mod coverage;
 mod explain;
 mod import;
-mod origin;
 mod request;
 mod source;
-mod view;
 mod yaml;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -51,6 +49,11 @@ enum Command {
         after_help = "Exit codes: 0 imported; 1 nothing could be imported; 2 usage error; 3 findings with --strict."
     )]
     Import(ImportArgs),
+    /// Print the JSON Schema of the plugin config, generated from the engine's model.
+    #[command(
+        after_help = "deploy/schema/plugin-config.schema.json is this output:\n  cors-filter schema > deploy/schema/plugin-config.schema.json"
+    )]
+    Schema,
 }
 
 const CHECK_HELP: &str = "\
@@ -201,8 +204,25 @@ fn main() -> ExitCode {
         Command::Check(args) => check_command(&args),
         Command::Explain(args) => explain_command(&args),
         Command::Import(args) => import_command(&args),
+        Command::Schema => {
+            Output { json: true }.json_out(&schema());
+            ExitStatus::Ok
+        }
     };
     ExitCode::from(status as u8)
+}
+
+/// The JSON Schema of `PluginConfig`, with the id configs link to.
+fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(filter_core::PluginConfig);
+    schema.insert("$id".into(), "urn:cors-filter:plugin-config:v1".into());
+    schema.insert(
+        "description".into(),
+        "The plugin config of the CORS filter (Envoy module, Cloudflare Worker, cors-filter). \
+         This schema checks shapes; the filter checks more: run `cors-filter check`."
+            .into(),
+    );
+    schema
 }
 
 /// The bytes of a file, or of standard input for `-`.

@@ -9,7 +9,6 @@ mod kong;
 mod origins;
 mod regex;
 
-use crate::origin::{is_loopback, split_host_port};
 use filter_core::{normalize_origin_entry, Config, FieldPath, Problem, Segment};
 use serde::Serialize;
 use serde_json::Value;
@@ -419,9 +418,7 @@ fn list_index(field: &FieldPath) -> Option<(&str, usize)> {
 }
 
 fn is_plain_http_off_loopback(entry: &str) -> bool {
-    entry
-        .strip_prefix("http://")
-        .is_some_and(|rest| !is_loopback(split_host_port(rest).0))
+    entry.starts_with("http://") && !crate::check::is_loopback(entry)
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
