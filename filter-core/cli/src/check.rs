@@ -6,6 +6,7 @@ use crate::coverage::shadowed_by;
 use crate::{ExitStatus, Output};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
+use std::fmt::Write;
 
 /// Chromium keeps a preflight answer at most this long, whatever
 /// `Access-Control-Max-Age` says (Firefox: 86400).
@@ -104,36 +105,34 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
 
 /// The report as text: the verdict and policies on stdout, a refusal on stderr.
 pub fn render(report: &Report, output: &mut Output) {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut text = String::new();
     if report.status == "refused" {
-        let count = report.errors.len();
-        let mut text = format!(
-            "refused: {count} {}; the filter will not run with this config\n",
-            if count == 1 { "problem" } else { "problems" }
+        let count = plural(report.errors.len(), "problem", "problems");
+        let _ = writeln!(
+            text,
+            "refused: {count}; the filter will not run with this config"
         );
         for error in &report.errors {
-            text.push_str(&format!("{}\n", error.message));
+            let _ = writeln!(text, "{}", error.message);
         }
-        output.err(&text);
-        return;
+        return output.err(&text);
     }
-    let count = report.policies.len();
-    let mode = if report.mode == Some(Mode::Shadow) {
-        "shadow"
-    } else {
-        "enforce"
-    };
-    output.out(&format!(
-        "ok: {count} {}, mode {mode}\n",
-        if count == 1 { "policy" } else { "policies" },
-    ));
+    let mode = spelling(&report.mode);
+    let _ = writeln!(
+        text,
+        "ok: {}, mode {mode}",
+        plural(report.policies.len(), "policy", "policies")
+    );
     for (index, policy) in report.policies.iter().enumerate() {
-        output.out(&format!("\n{} (policies[{index}])\n", label(policy)));
+        let _ = writeln!(text, "\n{} (policies[{index}])", label(policy));
         for (field, value) in lines(policy) {
-            output.out(&format!("  {:<22} {value}\n", format!("{field}:")));
+            let _ = writeln!(text, "  {:<22} {value}", format!("{field}:"));
         }
     }
     if !report.warnings.is_empty() {
-        output.out("\n");
+        text.push('\n');
     }
     for w in &report.warnings {
         let value = w
@@ -141,14 +140,14 @@ pub fn render(report: &Report, output: &mut Output) {
             .as_ref()
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
-        output.out(&format!(
-            "warning: policy {} {}{value}: {} [{}]\n",
-            quote(&w.policy),
-            w.field,
-            w.message,
-            w.code
-        ));
+        let policy = quote(&w.policy);
+        let _ = writeln!(
+            text,
+            "warning: policy {policy} {}{value}: {} [{}]",
+            w.field, w.message, w.code
+        );
     }
+    output.out(&text);
 }
 
 /// A string as JSON, the way the engine quotes values in its messages.
@@ -213,12 +212,12 @@ fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
             "allow_private_network",
             policy.allow_private_network.to_string(),
         ),
-        ("disallowed", quote_free(&policy.disallowed)),
+        ("disallowed", spelling(&policy.disallowed)),
     ]
 }
 
 /// A unit enum as its config spelling (`reject`).
-fn quote_free<T: Serialize>(value: &T) -> String {
+fn spelling<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

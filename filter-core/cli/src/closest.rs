@@ -163,7 +163,10 @@ fn as_browsers_send(raw: &[u8], flaws: &mut Vec<Reason>) -> Option<String> {
     match normalize_origin_entry(&written) {
         Ok(serialized) if serialized == written => Some(written),
         Ok(serialized) => {
-            flaws.push(reason("not_serialized", format!("browsers send it as \"{serialized}\" (no default port, an IPv6 address in its short form)")));
+            flaws.push(reason(
+                "not_serialized",
+                format!("browsers send it as \"{serialized}\""),
+            ));
             Some(serialized)
         }
         Err(problem) => {

@@ -271,9 +271,10 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
     let mut output = Output { json: args.json };
     let mut reports = Vec::new();
     let mut status = ExitStatus::Ok;
-    for config in &found {
+    for (index, config) in found.iter().enumerate() {
         if let (Some(place), false) = (&config.place, args.json) {
-            output.out(&format!("config: {place}\n"));
+            let gap = if index > 0 { "\n" } else { "" };
+            output.out(&format!("{gap}config: {place}\n"));
         }
         let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
         if !args.json {

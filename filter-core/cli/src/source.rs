@@ -20,21 +20,24 @@ pub struct Found {
     pub json: Vec<u8>,
 }
 
-/// Every plugin config in `bytes`. A document starting with `{` is the
-/// plugin JSON itself; a file named `*.toml` is a `wrangler.toml`; anything
-/// else is read as YAML holding Envoy or Istio resources.
+/// Every plugin config in `bytes`. A document starting with `{` or `[`, or
+/// not UTF-8, is the plugin JSON itself; a file named `*.toml` is a
+/// `wrangler.toml`; anything else is YAML holding Envoy or Istio resources.
 ///
 /// # Errors
 /// Why the input cannot be read, or that it holds no plugin config.
 pub fn configs(path: &str, bytes: &[u8]) -> Result<Vec<Found>, String> {
-    if bytes.trim_ascii_start().starts_with(b"{") {
-        return Ok(vec![Found {
-            place: None,
-            name: String::new(),
-            json: bytes.to_vec(),
-        }]);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.trim_start().starts_with(['{', '[']) => text,
+        // Not text, or JSON: the engine says what is wrong with it, if anything.
+        _ => {
+            return Ok(vec![Found {
+                place: None,
+                name: String::new(),
+                json: bytes.to_vec(),
+            }])
+        }
+    };
     let found = if path.ends_with(".toml") {
         wrangler(text).map_err(|e| format!("{path}: {e}"))?
     } else {
