@@ -303,3 +303,19 @@ fn schema_key_is_accepted() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     run.has_line("ok: 1 policy, mode enforce");
 }
+
+#[test]
+fn an_envoy_config_in_json_is_read_too() {
+    let plugin = r#"{"policies": [{"name": "api", "allow_origins": ["https://app.example.com"]}]}"#;
+    let envoy = serde_json::json!({"static_resources": {"listeners": [{"filter_chains": [{"filters": [{
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {"name": "edge", "configuration": {
+                "@type": "type.googleapis.com/google.protobuf.StringValue",
+                "value": plugin}}}}]}]}]}});
+    let run = run_with_stdin(&["check", "-"], &envoy.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.has_line("config: Envoy Wasm filter \"edge\" config.configuration");
+    run.has_line("ok: 1 policy, mode enforce");
+}
