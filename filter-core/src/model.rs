@@ -35,9 +35,9 @@ const TOKEN: &str = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /// Methods the Fetch Standard forbids.
 #[cfg(feature = "schema")]
 const FORBIDDEN_METHOD: &str = r"^([Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Tt][Rr][Aa][Cc][EeKk])$";
-/// A host of `match.hosts`: exact, or `*.suffix`; no port.
+/// A host of `match.hosts`: exact, `*.suffix` or a bracketed IPv6 address; no port.
 #[cfg(feature = "schema")]
-const HOST: &str = r"^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$";
+const HOST: &str = r"^((\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$";
 /// A path of `match.paths`: exact, or a prefix ending in `*`; `*` alone is every path.
 #[cfg(feature = "schema")]
 const PATH: &str = r"^(\*|/[^*?#]*\*?)$";
