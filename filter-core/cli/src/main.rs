@@ -163,7 +163,7 @@ struct ImportArgs {
 }
 
 /// How a run ended; the process exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     Ok = 0,
     /// The config is refused, a file cannot be read, or nothing could be imported.
@@ -281,7 +281,10 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
             check::render(&report, &mut output);
         }
         reports.push(report);
-        status = status.max(outcome);
+        // A refusal outweighs warnings in another config.
+        if status != ExitStatus::Refused && outcome != ExitStatus::Ok {
+            status = outcome;
+        }
     }
     match reports.as_slice() {
         [report] if args.json => output.json_out(report),

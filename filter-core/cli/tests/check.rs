@@ -319,3 +319,17 @@ fn an_envoy_config_in_json_is_read_too() {
     run.has_line("config: Envoy Wasm filter \"edge\" config.configuration");
     run.has_line("ok: 1 policy, mode enforce");
 }
+
+#[test]
+fn a_refused_config_outweighs_warnings_in_another() {
+    let toml = file(
+        "mixed-wrangler.toml",
+        "[env.a.vars.CORS_CONFIG]\npolicies = [{name = \"a\", allow_origins = [\"null\"]}]\n\
+         [env.b.vars.CORS_CONFIG]\npolicies = [{name = \"b\", allow_origins = []}]\n",
+    );
+    assert_eq!(run(&["check", "--strict", &toml]).code, 1);
+    let reports = run(&["check", "--json", &toml]).json();
+    assert_eq!(reports[0]["status"], "ok");
+    assert_eq!(reports[0]["warnings"][0]["code"], "null_origin");
+    assert_eq!(reports[1]["status"], "refused");
+}
