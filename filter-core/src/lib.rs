@@ -37,6 +37,8 @@ mod headers;
 mod http;
 mod json;
 mod origin;
+mod path;
+mod psl;
 mod scope;
 
 pub use config::{Config, Policy};
@@ -44,3 +46,5 @@ pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
 pub use describe::normalize_origin_entry;
 pub use error::{ConfigError, ConfigErrors, Problem};
 pub use headers::CorsHeaders;
+pub use path::normalize_path;
+pub use psl::PSL_SNAPSHOT_DATE;
