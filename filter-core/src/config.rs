@@ -12,6 +12,7 @@ use crate::http::{
 };
 use crate::json::{self, Value};
 use crate::origin::{AllowOrigins, Entry};
+use crate::path::normalize_path;
 use crate::scope::{HostMatch, PathMatch, Scope};
 use alloc::boxed::Box;
 use alloc::format;
@@ -90,11 +91,14 @@ impl Config {
     }
 
     /// The first policy whose `match` fits the request, if any.
-    /// `authority` is `host[:port]`; `path` may carry a query.
+    /// `authority` is `host[:port]`; `path` is the request target as sent
+    /// (it may carry a query): `match.paths` sees it as [`normalize_path`]
+    /// gives it.
     pub fn policy_for(&self, authority: &[u8], path: &[u8]) -> Option<&Policy> {
+        let path = normalize_path(path);
         self.policies
             .iter()
-            .find(|p| p.scope.matches(authority, path))
+            .find(|p| p.scope.matches(authority, &path))
     }
 
     /// The policies, in the order they are tried.
@@ -335,12 +339,25 @@ impl Reader {
             self.report("match", Some(value), Problem::WrongType("a JSON object"));
             return None;
         };
-        self.unknown_fields(members, "match.", &["hosts", "paths"]);
+        self.unknown_fields(members, "match.", &["hosts", "paths", "ignore_case"]);
         let hosts = self.match_list(value.get("hosts"), "match.hosts", HostMatch::parse);
         let paths = self.match_list(value.get("paths"), "match.paths", PathMatch::parse);
+        let ignore_case = match value.get("ignore_case") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.report(
+                    "match.ignore_case",
+                    Some(other),
+                    Problem::WrongType("true or false"),
+                );
+                false
+            }
+        };
         Some(Scope {
             hosts: hosts?,
             paths: paths?,
+            ignore_case,
         })
     }
 
@@ -390,6 +407,11 @@ impl Reader {
                 Ok(Entry::Null) if credentials => Some(Problem::CredentialsWithNullOrigin),
                 Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                     Some(Problem::CredentialsOverPlainHttp)
+                }
+                Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => {
+                    entry
+                        .spanned_public_suffix()
+                        .map(|suffix| Problem::WildcardOverPublicSuffix { suffix })
                 }
                 Ok(entry) => {
                     parsed.push(entry);

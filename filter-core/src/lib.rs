@@ -46,5 +46,6 @@ pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
 pub use describe::normalize_origin_entry;
 pub use error::{ConfigError, ConfigErrors, Problem};
 pub use headers::CorsHeaders;
+pub use origin::covers_public_suffix;
 pub use path::normalize_path;
 pub use psl::PSL_SNAPSHOT_DATE;
