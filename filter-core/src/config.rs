@@ -11,6 +11,7 @@ use crate::http::{
     normalize_method,
 };
 use crate::json::{self, Value};
+use crate::metric::metric_name_part;
 use crate::origin::{AllowOrigins, Entry};
 use crate::path::normalize_path;
 use crate::scope::{HostMatch, PathMatch, Scope};
@@ -178,6 +179,7 @@ impl Reader {
         };
         let mut policies = Vec::with_capacity(items.len());
         let mut names: Vec<&str> = Vec::new();
+        let mut metric_names: Vec<(String, usize)> = Vec::new();
         for (index, item) in items.iter().enumerate() {
             self.policy = Some(format!("policies[{index}]"));
             let name = item
@@ -190,7 +192,18 @@ impl Reader {
                     Some(first) => {
                         self.report("name", item.get("name"), Problem::DuplicateName { first })
                     }
-                    None => names.push(name),
+                    None => {
+                        names.push(name);
+                        let metric = metric_name_part(name);
+                        match metric_names.iter().find(|(m, _)| *m == metric) {
+                            Some(&(_, first)) => self.report(
+                                "name",
+                                item.get("name"),
+                                Problem::MetricNameCollision { first, metric },
+                            ),
+                            None => metric_names.push((metric, index)),
+                        }
+                    }
                 }
             }
             if let Some(policy) = self.policy_entry(index, item, shadow) {
@@ -408,11 +421,9 @@ impl Reader {
                 Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                     Some(Problem::CredentialsOverPlainHttp)
                 }
-                Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => {
-                    entry
-                        .spanned_public_suffix()
-                        .map(|suffix| Problem::WildcardOverPublicSuffix { suffix })
-                }
+                Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => entry
+                    .spanned_public_suffix()
+                    .map(|suffix| Problem::WildcardOverPublicSuffix { suffix }),
                 Ok(entry) => {
                     parsed.push(entry);
                     None

@@ -625,9 +625,9 @@ fn parse_groups(text: &[u8], out: &mut [u16; 8], ipv4_tail: bool) -> Option<usiz
             if !is_ipv4(piece) || n > 6 {
                 return None;
             }
-            let mut octets = piece.split(|&b| b == b'.').map(|o| {
-                o.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'))
-            });
+            let mut octets = piece
+                .split(|&b| b == b'.')
+                .map(|o| o.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0')));
             for _ in 0..2 {
                 out[n] = (octets.next()? << 8) | octets.next()?;
                 n += 1;
@@ -779,9 +779,15 @@ mod tests {
             ("http://[0:0:0:0:0:0:0:1]:3000", "http://[::1]:3000"),
             ("http://[::0001]", "http://[::1]"),
             ("https://[2001:DB8::1]", "https://[2001:db8::1]"),
-            ("https://[2001:db8:0:0:1:0:0:1]", "https://[2001:db8::1:0:0:1]"),
+            (
+                "https://[2001:db8:0:0:1:0:0:1]",
+                "https://[2001:db8::1:0:0:1]",
+            ),
             ("https://[2001:db8::0:1]", "https://[2001:db8::1]"),
-            ("https://[2001:db8:0:1:1:1:1:1]", "https://[2001:db8:0:1:1:1:1:1]"),
+            (
+                "https://[2001:db8:0:1:1:1:1:1]",
+                "https://[2001:db8:0:1:1:1:1:1]",
+            ),
             ("https://[::ffff:1.2.3.4]", "https://[::ffff:102:304]"),
             ("https://[0::]:*", "https://[::]:*"),
         ];
@@ -793,10 +799,22 @@ mod tests {
                     canonical: String::from(canonical),
                 })
             };
-            assert_eq!(Entry::parse(entry).map(|e| e.to_string()), expected, "{entry}");
+            assert_eq!(
+                Entry::parse(entry).map(|e| e.to_string()),
+                expected,
+                "{entry}"
+            );
         }
-        for canonical in ["http://[::1]", "http://[1::]", "http://[1:2:3:4:5:6:7:8]", "http://[1:0:2::]"] {
-            assert_eq!(Entry::parse(canonical).map(|e| e.to_string()).as_deref(), Ok(canonical));
+        for canonical in [
+            "http://[::1]",
+            "http://[1::]",
+            "http://[1:2:3:4:5:6:7:8]",
+            "http://[1:0:2::]",
+        ] {
+            assert_eq!(
+                Entry::parse(canonical).map(|e| e.to_string()).as_deref(),
+                Ok(canonical)
+            );
         }
         let allow = compiled(&["http://[::1]:3000", "http://[2001:db8::1]:*"]);
         assert!(allow.allows(b"http://[::1]:3000"));
@@ -833,7 +851,12 @@ mod tests {
             (b"https://-staging.example.org:8443", false),
         ];
         for &(origin, allowed) in cases {
-            assert_eq!(allow.allows(origin), allowed, "{}", String::from_utf8_lossy(origin));
+            assert_eq!(
+                allow.allows(origin),
+                allowed,
+                "{}",
+                String::from_utf8_lossy(origin)
+            );
         }
     }
 

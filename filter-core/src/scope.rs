@@ -90,7 +90,9 @@ impl PathMatch {
         if body.contains('*') || !body.starts_with('/') {
             return Err(Problem::BadPath);
         }
-        let body = normalize_path(body.as_bytes()).into_owned().into_boxed_slice();
+        let body = normalize_path(body.as_bytes())
+            .into_owned()
+            .into_boxed_slice();
         Ok(if prefix {
             PathMatch::Prefix(body)
         } else {
@@ -124,9 +126,10 @@ impl Scope {
             hosts.iter().any(|h| h.matches(host))
         });
         host_fits
-            && self.paths.as_ref().is_none_or(|paths| {
-                paths.iter().any(|p| p.matches(path, self.ignore_case))
-            })
+            && self
+                .paths
+                .as_ref()
+                .is_none_or(|paths| paths.iter().any(|p| p.matches(path, self.ignore_case)))
     }
 }
 
@@ -215,7 +218,12 @@ mod tests {
     #[test]
     fn ipv6_hosts() {
         let s = scope(Some(&["[::1]", "[2001:DB8::1]"]), None);
-        for inside in [&b"[::1]"[..], b"[::1]:8080", b"[0:0:0:0:0:0:0:1]", b"[2001:db8:0::1]:443"] {
+        for inside in [
+            &b"[::1]"[..],
+            b"[::1]:8080",
+            b"[0:0:0:0:0:0:0:1]",
+            b"[2001:db8:0::1]:443",
+        ] {
             assert!(s.matches(inside, b"/"), "{inside:?}");
         }
         for outside in [&b"[::2]"[..], b"[::1", b"::1", b"[::1]x", b"localhost"] {
@@ -241,7 +249,11 @@ mod tests {
             assert_eq!(PathMatch::parse(bad), Err(Problem::BadPath), "{bad}");
         }
         for bad in ["/api?x=1", "/api#top", "/api/*?", "?"] {
-            assert_eq!(PathMatch::parse(bad), Err(Problem::PathWithQueryOrFragment), "{bad}");
+            assert_eq!(
+                PathMatch::parse(bad),
+                Err(Problem::PathWithQueryOrFragment),
+                "{bad}"
+            );
         }
         for bad in ["[1:2]", "[::1]:8080", "[::1", "[:::::]"] {
             assert_eq!(HostMatch::parse(bad), Err(Problem::BadHostPattern), "{bad}");
