@@ -218,7 +218,7 @@ impl fmt::Display for Problem {
             ),
             Problem::MetricNameCollision { first, metric } => write!(
                 f,
-                "becomes the metric name {metric:?}, as the name of policies[{first}] does: their counters would merge; rename one"
+                "becomes the metric name \"{metric}\", as the name of policies[{first}] does: their counters would merge; rename one"
             ),
         }
     }
