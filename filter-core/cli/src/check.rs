@@ -266,6 +266,9 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
             if origin == "null" {
                 warn(field, Some(quote(origin)), "null_origin",
                     "sandboxed iframes, file: pages and redirects across origins on any site send Origin: null, so this trusts them all".into());
+            } else if let Some(suffix) = filter_core::covers_public_suffix(origin) {
+                warn(field, Some(quote(origin)), "wildcard_over_public_suffix", format!(
+                    "{suffix} is a public suffix: anyone can register a domain under it, so this trusts strangers' sites; list your own domains instead (with allow_credentials the filter refuses it)"));
             } else if production && is_loopback(origin) {
                 warn(field, Some(quote(origin)), "loopback_origin_in_production",
                     "a loopback origin in a production config: any program or dev server on a user's own machine can call this API with the user's session; keep it to development configs".into());

@@ -19,11 +19,22 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::process::ExitCode;
+use std::sync::LazyLock;
+
+/// The crate's version and the date of the Public Suffix List snapshot the
+/// engine carries (it decides which wildcards are refused with credentials).
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let date = filter_core::PSL_SNAPSHOT_DATE;
+    format!(
+        "{} (public suffix list of {date})",
+        env!("CARGO_PKG_VERSION")
+    )
+});
 
 #[derive(Parser)]
 #[command(
     name = "cors-filter",
-    version,
+    version = VERSION.as_str(),
     about = "Check, explain and import configs of the CORS filter for Envoy and Cloudflare Workers.",
     after_help = EXIT_CODES
 )]

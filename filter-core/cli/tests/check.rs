@@ -333,3 +333,32 @@ fn a_refused_config_outweighs_warnings_in_another() {
     assert_eq!(reports[0]["warnings"][0]["code"], "null_origin");
     assert_eq!(reports[1]["status"], "refused");
 }
+
+#[test]
+fn a_wildcard_over_a_public_suffix_is_warned_about() {
+    let run = run_with_stdin(
+        &["check", "--json", "-"],
+        r#"{"policies": [{"name": "pages", "allow_origins":
+            ["https://*.github.io", "https://pr-*.vercel.app", "https://*.myteam.github.io"]}]}"#,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warnings = run.json()["warnings"].clone();
+    let flagged: Vec<(&str, &str)> = (warnings.as_array().expect("warnings").iter())
+        .map(|w| {
+            (
+                w["field"].as_str().unwrap_or_default(),
+                w["code"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            ("allow_origins[0]", "wildcard_over_public_suffix"),
+            ("allow_origins[1]", "wildcard_over_public_suffix")
+        ]
+    );
+    assert!(warnings[1]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("vercel.app is a public suffix")));
+}

@@ -36,15 +36,15 @@ fn each_subcommand_has_its_own_help() {
 }
 
 #[test]
-fn version_is_the_crate_version() {
+fn version_names_the_crate_and_the_public_suffix_snapshot() {
     let run = run(&["--version"]);
     assert_eq!(run.code, 0);
-    assert!(
-        run.stdout
-            .starts_with(&format!("cors-filter {}", env!("CARGO_PKG_VERSION"))),
-        "{}",
-        run.stdout
+    let expected = format!(
+        "cors-filter {} (public suffix list of {})\n",
+        env!("CARGO_PKG_VERSION"),
+        filter_core::PSL_SNAPSHOT_DATE
     );
+    assert_eq!(run.stdout, expected);
 }
 
 fn expect(expected: &str, origin: &str) -> common::Run {
