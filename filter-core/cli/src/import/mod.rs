@@ -9,7 +9,6 @@ mod kong;
 mod origins;
 mod regex;
 
-use crate::origin::{is_loopback, split_host_port};
 use filter_core::{normalize_origin_entry, Config, FieldPath, Problem, Segment};
 use serde::Serialize;
 use serde_json::Value;
@@ -230,15 +229,7 @@ impl Failure {
 
 /// YAML or JSON (JSON is YAML), one document or several separated by `---`.
 fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let mut documents = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = <Value as serde::Deserialize>::deserialize(document)
-            .map_err(|e| format!("not valid YAML or JSON: {e}"))?;
-        if !value.is_null() {
-            documents.push(value);
-        }
-    }
-    Ok(documents)
+    crate::yaml::documents(text)
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
@@ -427,9 +418,7 @@ fn list_index(field: &FieldPath) -> Option<(&str, usize)> {
 }
 
 fn is_plain_http_off_loopback(entry: &str) -> bool {
-    entry
-        .strip_prefix("http://")
-        .is_some_and(|rest| !is_loopback(split_host_port(rest).0))
+    entry.starts_with("http://") && !crate::check::is_loopback(entry)
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.

@@ -129,7 +129,10 @@ fn suffix(draft: &mut Draft, source: &str, value: &str, what: &str) {
         draft.origin(source, value);
         return;
     }
-    let (host, port) = crate::origin::split_host_port(value);
+    let (host, port) = match value.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (value, None),
+    };
     let port = port.map(|p| format!(":{p}")).unwrap_or_default();
     if let Some(domain) = host.strip_prefix('.') {
         draft.flag(
