@@ -29,7 +29,7 @@ usage:
   cors-filter check [--json] [--strict] [--production] CONFIG
   cors-filter explain [--json] CONFIG --method METHOD --url URL [--header 'Name: value']...
   cors-filter explain [--json] [--scheme http|https] CONFIG -     (raw HTTP/1.1 request on stdin)
-  cors-filter import [--json] [--strict] [--name NAME] [--route ROUTE] envoy|istio|kong FILE
+  cors-filter import [--json] [--strict] [--accept-widening] [--name NAME] envoy|istio|kong|gateway-api FILE
 
 CONFIG and FILE may be - for standard input (not both with explain -).
 exit codes: 0 done, 1 refused or unreadable, 2 usage error, 3 warnings or findings with --strict
@@ -219,28 +219,29 @@ struct ImportReport<'a> {
 }
 
 fn import_command(args: &[String]) -> ExitStatus {
-    let args = match args::parse(args, &["--json", "--strict"], &["--name", "--route"]) {
+    let args = match args::parse(
+        args,
+        &["--json", "--strict", "--accept-widening"],
+        &["--name"],
+    ) {
         Ok(args) => args,
         Err(message) => return usage(&message),
     };
     let [kind, path] = args.positional.as_slice() else {
-        return usage("import takes envoy, istio or kong, then FILE");
+        return usage("import takes envoy, istio, kong or gateway-api, then FILE");
     };
     let Some(source) = import::Source::parse(kind) else {
         return usage(&format!(
-            "cannot import \"{kind}\": choose envoy, istio or kong"
+            "cannot import \"{kind}\": choose envoy, istio, kong or gateway-api"
         ));
     };
-    if args.value("--route").is_some() && !matches!(source, import::Source::Istio) {
-        return usage("--route is for istio");
-    }
     let text = match read_input(path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(message) => return unreadable(&message),
     };
     let options = import::Options {
         name: args.value("--name"),
-        route: args.value("--route"),
+        accept_widening: args.has("--accept-widening"),
     };
     let mut output = Output {
         json: args.has("--json"),

@@ -1,10 +1,11 @@
-//! Envoy's `CorsPolicy` (`envoy.config.route.v3.CorsPolicy`, or the
-//! `envoy.extensions.filters.http.cors.v3.CorsPolicy` of
-//! `typed_per_filter_config`), found anywhere in a YAML or JSON file: a
-//! bare policy, a route, a virtual host or a whole bootstrap.
+//! Envoy's CORS settings with the routes they apply to: every virtual host
+//! (`domains`) and route (`match`) of a route configuration, bootstrap or
+//! RDS file, with the `CorsPolicy` of its `typed_per_filter_config` (the
+//! route's own, else its virtual host's). A `CorsPolicy` alone is read too.
 
 use super::origins::{translate, Matcher};
-use super::{split_list, Draft, Options, Severity, Source};
+use super::scope::{self, PathMatch, Scope};
+use super::{split_list, Draft, Finding, Route, Severity, Source};
 use serde_json::{Map, Value};
 
 /// The fields that make an object a `CorsPolicy`.
@@ -14,29 +15,207 @@ const ORIGIN_FIELDS: [&str; 3] = [
     "allow_origin_regex",
 ];
 
-pub fn read(documents: &[Value], options: &Options) -> Result<Draft, String> {
-    let mut found = Vec::new();
+/// Route match fields that are conditions a policy's `match` cannot carry.
+const LOST_CONDITIONS: [&str; 8] = [
+    "headers",
+    "query_parameters",
+    "grpc",
+    "runtime_fraction",
+    "dynamic_metadata",
+    "filter_state",
+    "tls_context",
+    "path_match_policy",
+];
+
+pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
+    let mut routes = Vec::new();
     for document in documents {
-        find_policies(&snake_case_keys(document), "", &mut found);
+        walk(&snake_case_keys(document), "", &mut routes);
     }
-    let mut found = found.into_iter();
-    let Some((path, policy)) = found.next() else {
+    if routes.iter().all(|r| r.cors.is_none()) {
         return Err(format!(
             "no Envoy CorsPolicy found: expected an object with {}",
             ORIGIN_FIELDS.join(", ")
         ));
-    };
-    let mut draft = Draft::new(Source::Envoy, options.name.unwrap_or("imported").into());
-    let at = |field: &str| format!("{path}{field}");
-    for (other, _) in found {
-        draft.flag(
-            Severity::Ignored,
-            &other,
-            "another CorsPolicy in the file; only the first is imported (split the file to import it)",
-        );
     }
+    Ok(routes)
+}
+
+fn is_policy(fields: &Map<String, Value>) -> bool {
+    ORIGIN_FIELDS.iter().any(|f| fields.contains_key(*f))
+}
+
+/// Finds virtual hosts, and policies outside any, in document order.
+fn walk(value: &Value, path: &str, routes: &mut Vec<Route>) {
+    match value {
+        Value::Object(fields) if fields.get("domains").is_some_and(Value::is_array) => {
+            virtual_host(fields, path, routes)
+        }
+        Value::Object(fields) if is_policy(fields) => {
+            let mut draft = policy(path, fields);
+            draft.flag(
+                Severity::Changed,
+                path.trim_end_matches('.'),
+                "a CorsPolicy outside any virtual host or route: the policy applies to every host and path the plugin sees",
+            );
+            routes.push(Route {
+                source: path.trim_end_matches('.').to_string(),
+                name: "imported".into(),
+                scopes: vec![Scope::default()],
+                cors: Some(draft),
+                findings: Vec::new(),
+            });
+        }
+        Value::Object(fields) => {
+            for (key, child) in fields {
+                walk(child, &format!("{path}{key}."), routes);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let path = path.strip_suffix('.').unwrap_or(path);
+                walk(child, &format!("{path}[{i}]."), routes);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) {
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("imported");
+    let mut host_findings = Vec::new();
+    let host_scope = Scope {
+        hosts: scope::hosts(
+            &mut host_findings,
+            &format!("{path}domains"),
+            fields.get("domains"),
+        ),
+        ..Scope::default()
+    };
+    let own_policy = cors_of(fields, path);
+    let list = fields
+        .get("routes")
+        .and_then(Value::as_array)
+        .filter(|l| !l.is_empty());
+    let Some(list) = list else {
+        routes.push(Route {
+            source: path.trim_end_matches('.').to_string(),
+            name: name.to_string(),
+            scopes: vec![host_scope],
+            cors: own_policy.map(|(at, p)| policy(&at, p)),
+            findings: host_findings,
+        });
+        return;
+    };
+    for (i, route) in list.iter().enumerate() {
+        let at = format!("{path}routes[{i}].");
+        let Some(route) = route.as_object() else {
+            continue;
+        };
+        let mut findings = host_findings.clone();
+        let mut scope = host_scope.clone();
+        route_match(
+            route.get("match"),
+            &format!("{at}match."),
+            &mut scope,
+            &mut findings,
+        );
+        let cors = cors_of(route, &at).or(own_policy.clone());
+        routes.push(Route {
+            source: at.trim_end_matches('.').to_string(),
+            name: route
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or(name)
+                .to_string(),
+            scopes: vec![scope],
+            cors: cors.map(|(at, p)| policy(&at, p)),
+            findings,
+        });
+    }
+}
+
+/// The `CorsPolicy` of a virtual host or route, with its path: in
+/// `typed_per_filter_config` (possibly wrapped in a `FilterConfig`), or the
+/// deprecated `cors` field.
+fn cors_of<'a>(
+    fields: &'a Map<String, Value>,
+    path: &str,
+) -> Option<(String, &'a Map<String, Value>)> {
+    let typed = fields
+        .get("typed_per_filter_config")
+        .and_then(Value::as_object);
+    for (key, config) in typed.into_iter().flatten() {
+        let at = format!("{path}typed_per_filter_config.{key}.");
+        match config.get("config").and_then(Value::as_object) {
+            Some(inner) if is_policy(inner) => return Some((format!("{at}config."), inner)),
+            _ => {}
+        }
+        if let Some(policy) = config.as_object().filter(|c| is_policy(c)) {
+            return Some((at, policy));
+        }
+    }
+    let legacy = [
+        (fields.get("cors"), "cors."),
+        (
+            fields.get("route").and_then(|r| r.get("cors")),
+            "route.cors.",
+        ),
+    ];
+    legacy.into_iter().find_map(|(policy, key)| {
+        Some((
+            format!("{path}{key}"),
+            policy?.as_object().filter(|p| is_policy(p))?,
+        ))
+    })
+}
+
+/// The route's `match` as paths; conditions on more than the path are lost.
+fn route_match(
+    condition: Option<&Value>,
+    at: &str,
+    scope: &mut Scope,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(condition) = condition.and_then(Value::as_object) else {
+        return;
+    };
+    for (key, value) in condition {
+        let source = format!("{at}{key}");
+        let text = value.as_str().unwrap_or_default();
+        let path = match key.as_str() {
+            "prefix" => PathMatch::Prefix(text),
+            "path" => PathMatch::Exact(text),
+            "path_separated_prefix" => PathMatch::Segments(text),
+            "safe_regex" => PathMatch::Regex(
+                value
+                    .get("regex")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+            ),
+            "case_sensitive" => {
+                scope.ignore_case = value.get("value").unwrap_or(value) == &Value::Bool(false);
+                continue;
+            }
+            key if LOST_CONDITIONS.contains(&key) && value != &Value::Array(Vec::new()) => {
+                scope::lost_condition(findings, &source);
+                continue;
+            }
+            _ => continue,
+        };
+        scope.paths = scope::path(findings, &source, path).unwrap_or_default();
+    }
+}
+
+/// A `CorsPolicy` as a draft; `path` prefixes its fields in findings.
+fn policy(path: &str, policy: &Map<String, Value>) -> Draft {
+    let mut draft = Draft::new(Source::Envoy);
+    let at = |field: &str| format!("{path}{field}");
     let mut forwards_unmatched_preflights = true;
-    for (key, value) in &policy {
+    for (key, value) in policy {
         let source = at(key);
         match key.as_str() {
             "allow_origin_string_match" => {
@@ -104,28 +283,7 @@ pub fn read(documents: &[Value], options: &Options) -> Result<Draft, String> {
             "Envoy forwards preflights from origins it does not allow to the upstream (the default); the filter answers them 403 at the edge",
         );
     }
-    Ok(draft)
-}
-
-/// Every `CorsPolicy` under `value`, with its path, in document order.
-fn find_policies(value: &Value, path: &str, found: &mut Vec<(String, Map<String, Value>)>) {
-    match value {
-        Value::Object(fields) if ORIGIN_FIELDS.iter().any(|f| fields.contains_key(*f)) => {
-            found.push((path.to_string(), fields.clone()));
-        }
-        Value::Object(fields) => {
-            for (key, child) in fields {
-                find_policies(child, &format!("{path}{key}."), found);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let path = path.strip_suffix('.').unwrap_or(path);
-                find_policies(child, &format!("{path}[{i}]."), found);
-            }
-        }
-        _ => {}
-    }
+    draft
 }
 
 fn string_matcher(draft: &mut Draft, source: &str, matcher: &Value) {

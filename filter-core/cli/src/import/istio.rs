@@ -1,88 +1,79 @@
-//! Istio's `VirtualService` `corsPolicy`: one `http` route's policy, and
-//! that route's `uri` matches as `match.paths`.
+//! Istio's `VirtualService`: every `http` route becomes a route with the
+//! service's `hosts` and the route's `match[].uri` as its scope, and its
+//! `corsPolicy`, if any. A `corsPolicy` object alone is read too.
 
 use super::origins::{translate, Matcher};
-use super::{string_items, Draft, Options, Severity, Source};
+use super::scope::{self, PathMatch, Scope};
+use super::{string_items, Draft, Route, Severity, Source};
 use serde_json::Value;
 
-/// A route that carries a `corsPolicy`, with where it was found.
-struct Route<'a> {
-    path: String,
-    name: Option<&'a str>,
-    service: Option<&'a str>,
-    hosts: Option<&'a Value>,
-    route: Option<&'a Value>,
-    policy: &'a Value,
-}
+/// Fields of a `match` entry that are not conditions.
+const NOT_CONDITIONS: [&str; 4] = ["uri", "ignoreUriCase", "name", "statPrefix"];
 
-pub fn read(documents: &[Value], options: &Options) -> Result<Draft, String> {
-    let routes = routes(documents);
-    if routes.is_empty() {
+pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
+    let mut routes = Vec::new();
+    for document in documents {
+        if document.get("allowOrigins").is_some() || document.get("allowOrigin").is_some() {
+            let mut draft = Draft::new(Source::Istio);
+            cors_policy(&mut draft, "", document);
+            draft.flag(Severity::Changed, "corsPolicy", "a corsPolicy without its VirtualService: the policy applies to every host and path the plugin sees");
+            routes.push(Route {
+                source: String::new(),
+                name: "imported".into(),
+                scopes: vec![Scope::default()],
+                cors: Some(draft),
+                findings: Vec::new(),
+            });
+            continue;
+        }
+        let spec = document.get("spec");
+        let Some(http) = spec.and_then(|s| s.get("http")).and_then(Value::as_array) else {
+            continue;
+        };
+        let service = document
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str);
+        // With several VirtualServices in the file, findings name theirs.
+        let prefix = match service {
+            Some(name) if documents.len() > 1 => format!("VirtualService {name}: spec."),
+            _ => "spec.".to_string(),
+        };
+        let mut host_findings = Vec::new();
+        let hosts = scope::hosts(
+            &mut host_findings,
+            &format!("{prefix}hosts"),
+            spec.and_then(|s| s.get("hosts")),
+        );
+        for (i, route) in http.iter().enumerate() {
+            let at = format!("{prefix}http[{i}]");
+            let mut findings = host_findings.clone();
+            let mut scope = Scope {
+                hosts: hosts.clone(),
+                ..Scope::default()
+            };
+            route_match(&mut scope, &mut findings, &at, route);
+            let cors = route.get("corsPolicy").map(|policy| {
+                let mut draft = Draft::new(Source::Istio);
+                cors_policy(&mut draft, &format!("{at}.corsPolicy"), policy);
+                draft
+            });
+            let name = route.get("name").and_then(Value::as_str).or(service);
+            routes.push(Route {
+                source: at,
+                name: name.unwrap_or("imported").to_string(),
+                scopes: vec![scope],
+                cors,
+                findings,
+            });
+        }
+    }
+    if routes.iter().all(|r| r.cors.is_none()) {
         return Err(
             "no Istio corsPolicy found: expected a VirtualService with spec.http[].corsPolicy, or a corsPolicy object".into(),
         );
     }
-    let chosen = match options.route {
-        None => 0,
-        Some(wanted) => routes
-            .iter()
-            .enumerate()
-            .position(|(i, r)| r.name == Some(wanted) || wanted.parse() == Ok(i))
-            .ok_or_else(|| {
-                format!(
-                    "no route named or numbered \"{wanted}\" has a corsPolicy (found: {})",
-                    routes
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| route_choice(i, r))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })?,
-    };
-    let route = &routes[chosen];
-    let name = options
-        .name
-        .or(route.name)
-        .or(route.service)
-        .unwrap_or("imported");
-    let mut draft = Draft::new(Source::Istio, name.to_string());
-    for (i, other) in routes.iter().enumerate().filter(|(i, _)| *i != chosen) {
-        let service = other
-            .service
-            .map(|s| format!("VirtualService {s}: "))
-            .unwrap_or_default();
-        draft.flag(
-            Severity::Ignored,
-            &format!("{service}{}", other.path),
-            format!(
-                "another route with a corsPolicy; only one is imported (choose with --route {})",
-                route_choice(i, other)
-            ),
-        );
-    }
-    if let Some(route_value) = route.route {
-        scope(&mut draft, &route.path, route_value);
-    }
-    if let Some(hosts) = route.hosts.and_then(Value::as_array) {
-        let hosts: Vec<&str> = hosts.iter().filter_map(Value::as_str).collect();
-        if !hosts.is_empty() && hosts != ["*"] {
-            draft.flag(
-                Severity::Changed,
-                "spec.hosts",
-                format!(
-                    "the VirtualService applies to {}; the policy applies wherever the plugin runs: add match.hosts if the plugin is shared",
-                    hosts.join(", ")
-                ),
-            );
-        }
-    }
-    cors_policy(
-        &mut draft,
-        &format!("{}corsPolicy", prefix(&route.path)),
-        route.policy,
-    );
-    Ok(draft)
+    Ok(routes)
 }
 
 fn prefix(path: &str) -> String {
@@ -93,95 +84,40 @@ fn prefix(path: &str) -> String {
     }
 }
 
-/// How `--route` names a route: its name, or else its position among the
-/// file's routes that have a corsPolicy.
-fn route_choice(index: usize, route: &Route) -> String {
-    route.name.map_or_else(|| index.to_string(), str::to_string)
-}
-
-fn routes(documents: &[Value]) -> Vec<Route<'_>> {
-    let mut routes = Vec::new();
-    for document in documents {
-        if document.get("allowOrigins").is_some() || document.get("allowOrigin").is_some() {
-            routes.push(Route {
-                path: String::new(),
-                name: None,
-                service: None,
-                hosts: None,
-                route: None,
-                policy: document,
-            });
-            continue;
-        }
-        let Some(http) = document
-            .get("spec")
-            .and_then(|s| s.get("http"))
-            .and_then(Value::as_array)
-        else {
-            continue;
-        };
-        for (i, route) in http.iter().enumerate() {
-            if let Some(policy) = route.get("corsPolicy") {
-                routes.push(Route {
-                    path: format!("spec.http[{i}]"),
-                    name: route.get("name").and_then(Value::as_str),
-                    service: document
-                        .get("metadata")
-                        .and_then(|m| m.get("name"))
-                        .and_then(Value::as_str),
-                    hosts: document.get("spec").and_then(|s| s.get("hosts")),
-                    route: Some(route),
-                    policy,
-                });
-            }
-        }
-    }
-    routes
-}
-
-/// The route's `match[].uri` as paths. A route that matches on more than
-/// the URI applies more narrowly than the policy will: that is flagged.
-fn scope(draft: &mut Draft, path: &str, route: &Value) {
+/// The route's `match[].uri` as paths (the entries are alternatives); a
+/// route that matches on more than the URI is flagged.
+fn route_match(scope: &mut Scope, findings: &mut Vec<super::Finding>, at: &str, route: &Value) {
     let Some(matches) = route.get("match").and_then(Value::as_array) else {
         return;
     };
     let mut paths = Vec::new();
-    let mut any_path = false;
+    let mut any_path = matches.is_empty();
     for (i, condition) in matches.iter().enumerate() {
-        let source = format!("{path}.match[{i}]");
-        if let Some(fields) = condition.as_object() {
-            for key in fields
-                .keys()
-                .filter(|k| !matches!(k.as_str(), "uri" | "name"))
-            {
-                draft.flag(
-                    Severity::Changed,
-                    &format!("{source}.{key}"),
-                    "the route also matched on this; the policy matches on host and path only, so it applies more widely",
-                );
+        let source = format!("{at}.match[{i}]");
+        for key in condition.as_object().into_iter().flatten().map(|(k, _)| k) {
+            if !NOT_CONDITIONS.contains(&key.as_str()) {
+                scope::lost_condition(findings, &format!("{source}.{key}"));
             }
         }
+        scope.ignore_case = condition.get("ignoreUriCase") == Some(&Value::Bool(true));
         let uri = condition.get("uri");
-        let exact = uri.and_then(|u| u.get("exact")).and_then(Value::as_str);
-        let prefix = uri.and_then(|u| u.get("prefix")).and_then(Value::as_str);
-        match (exact, prefix) {
-            (Some(p), _) if p.starts_with('/') && !p.contains('*') => paths.push(p.to_string()),
-            (None, Some(p)) if p.starts_with('/') && !p.contains('*') => {
-                paths.push(format!("{p}*"))
-            }
-            (None, None) if uri.is_none() => any_path = true,
+        let get = |key| uri.and_then(|u| u.get(key)).and_then(Value::as_str);
+        let path = match (get("exact"), get("prefix"), get("regex")) {
+            (Some(p), _, _) => PathMatch::Exact(p),
+            (_, Some(p), _) => PathMatch::Prefix(p),
+            (_, _, Some(r)) => PathMatch::Regex(r),
             _ => {
-                draft.flag(
-                    Severity::Changed,
-                    &format!("{source}.uri"),
-                    "this URI match has no match.paths equivalent (only exact paths and prefixes do); the policy applies to every path",
-                );
                 any_path = true;
+                continue;
             }
+        };
+        match scope::path(findings, &format!("{source}.uri"), path) {
+            Some(entries) => paths.extend(entries),
+            None => any_path = true,
         }
     }
-    if !any_path && !paths.is_empty() {
-        draft.paths = Some(paths);
+    if !any_path {
+        scope.paths = paths;
     }
 }
 

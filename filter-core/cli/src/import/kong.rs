@@ -1,14 +1,17 @@
-//! Kong's `cors` plugin: its `config`, alone, as a plugin entity (`name:
-//! cors`), a `KongPlugin` resource (`plugin: cors`) or inside a decK
-//! declarative file.
+//! Kong's `cors` plugin. In a decK declarative file every route of every
+//! service is a route with its `hosts` and `paths` as scope, and the `cors`
+//! plugin of the route, else of its service, else the global one. A plugin
+//! entity (`name: cors`), a `KongPlugin` resource (`plugin: cors`) or a
+//! `config` alone is read too, and applies everywhere.
 //!
 //! Kong reads an `origins` entry with any character outside
-//! `[A-Za-z0-9.:/-]` as a regex (PCRE): it drops a leading `^`, appends `$`,
-//! anchors the match at the start, and matches an entry without `:` against
+//! `[A-Za-z0-9.:/-]` as a regex (PCRE), and matches one without `:` against
 //! the request's host alone.
 
-use super::regex::{Anchoring, SourceRegex, Subject};
-use super::{string_items, Draft, Item, Options, Severity, Source};
+use super::origins::regex;
+use super::regex::Anchoring;
+use super::scope::{self, PathMatch, Scope};
+use super::{string_items, Draft, Item, Route, Severity, Source};
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -27,30 +30,128 @@ const CONFIG_FIELDS: [&str; 7] = [
     "preflight_continue",
 ];
 
-pub fn read(documents: &[Value], options: &Options) -> Result<Draft, String> {
-    let mut found = Vec::new();
+/// Route fields that are conditions a policy's `match` cannot carry.
+const LOST_CONDITIONS: [&str; 5] = ["methods", "headers", "snis", "sources", "destinations"];
+
+pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
+    let mut routes = Vec::new();
     for document in documents {
-        find_plugins(document, "", &mut found);
+        let Some(services) = document.get("services").and_then(Value::as_array) else {
+            let mut found = Vec::new();
+            find_plugins(document, "", &mut found);
+            for plugin in found {
+                let mut draft = Draft::new(Source::Kong);
+                config(&mut draft, &plugin.path, plugin.config);
+                draft.flag(Severity::Changed, plugin.path.trim_end_matches('.'), "a cors plugin without its service or route: the policy applies to every host and path the plugin sees");
+                routes.push(Route {
+                    source: plugin.path.trim_end_matches('.').to_string(),
+                    name: plugin.name.unwrap_or("imported").to_string(),
+                    scopes: vec![Scope::default()],
+                    cors: Some(draft),
+                    findings: Vec::new(),
+                });
+            }
+            continue;
+        };
+        let global = cors_plugin(document.get("plugins"), "plugins");
+        for (s, service) in services.iter().enumerate() {
+            let at = format!("services[{s}]");
+            let service_cors = cors_plugin(service.get("plugins"), &format!("{at}.plugins"));
+            for (r, route) in service
+                .get("routes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let at = format!("{at}.routes[{r}]");
+                let route_cors = cors_plugin(route.get("plugins"), &format!("{at}.plugins"));
+                let name = route
+                    .get("name")
+                    .or(service.get("name"))
+                    .and_then(Value::as_str);
+                routes.push(kong_route(
+                    route,
+                    at,
+                    name,
+                    route_cors.or(service_cors.clone()).or(global.clone()),
+                ));
+            }
+        }
     }
-    let mut found = found.into_iter();
-    let Some(plugin) = found.next() else {
+    if routes.iter().all(|r| r.cors.is_none()) {
         return Err("no Kong cors plugin found: expected a plugin with name (or plugin) \"cors\" and a config, or the config itself".into());
-    };
-    let name = options
-        .name
-        .or(plugin.name)
-        .unwrap_or("imported")
-        .to_string();
-    let mut draft = Draft::new(Source::Kong, name);
-    for other in found {
-        draft.flag(
-            Severity::Ignored,
-            other.path.trim_end_matches('.'),
-            "another cors plugin in the file; only the first is imported",
-        );
     }
-    config(&mut draft, &plugin.path, plugin.config);
-    Ok(draft)
+    Ok(routes)
+}
+
+/// The enabled `cors` plugin of a plugin list, with its config's path.
+fn cors_plugin<'a>(
+    plugins: Option<&'a Value>,
+    path: &str,
+) -> Option<(String, &'a Map<String, Value>)> {
+    let plugins = plugins.and_then(Value::as_array)?.iter().enumerate();
+    plugins
+        .filter(|(_, p)| {
+            p.get("name") == Some(&Value::from("cors"))
+                && p.get("enabled") != Some(&Value::Bool(false))
+        })
+        .find_map(|(i, p)| {
+            Some((
+                format!("{path}[{i}].config."),
+                p.get("config")?.as_object()?,
+            ))
+        })
+}
+
+fn kong_route(
+    route: &Value,
+    at: String,
+    name: Option<&str>,
+    cors: Option<(String, &Map<String, Value>)>,
+) -> Route {
+    let mut findings = Vec::new();
+    let mut scope = Scope::default();
+    scope.hosts = scope::hosts(&mut findings, &format!("{at}.hosts"), route.get("hosts"));
+    let paths = route
+        .get("paths")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate();
+    let paths: Option<Vec<Vec<String>>> = paths
+        .map(|(i, p)| {
+            let p = p.as_str().unwrap_or_default();
+            // `~/v1/.*`: a regex, anchored at the start only.
+            let regex = p
+                .strip_prefix('~')
+                .map(|r| format!("{}.*", r.strip_prefix('^').unwrap_or(r)));
+            let condition = regex
+                .as_deref()
+                .map_or(PathMatch::Prefix(p), PathMatch::Regex);
+            scope::path(&mut findings, &format!("{at}.paths[{i}]"), condition)
+        })
+        .collect();
+    scope.paths = paths.map(|p| p.concat()).unwrap_or_default();
+    for key in LOST_CONDITIONS {
+        if route
+            .get(key)
+            .is_some_and(|v| v.as_array().is_none_or(|l| !l.is_empty()) && !v.is_null())
+        {
+            scope::lost_condition(&mut findings, &format!("{at}.{key}"));
+        }
+    }
+    Route {
+        source: at,
+        name: name.unwrap_or("imported").to_string(),
+        scopes: vec![scope],
+        cors: cors.map(|(path, fields)| {
+            let mut draft = Draft::new(Source::Kong);
+            config(&mut draft, &path, fields);
+            draft
+        }),
+        findings,
+    }
 }
 
 struct Plugin<'a> {
@@ -196,44 +297,20 @@ fn origin(draft: &mut Draft, item: &Item) {
             format!("\"{entry}\" is left out: it has no scheme, and Kong compared it with the whole origin, so it never matched (write \"https://{entry}\")"),
         );
     } else {
-        let subject = if entry.contains(':') {
-            Subject::Origin
-        } else {
-            Subject::Host
-        };
-        let regex = match SourceRegex::parse(entry, Anchoring::KongStart, subject) {
-            Ok(regex) => regex,
-            Err(why) => {
-                draft.flag(
-                    Severity::Untranslatable,
-                    &item.source,
-                    format!("regex \"{entry}\" is left out: it {why}"),
-                );
-                return;
-            }
-        };
-        match regex.translate() {
-            Ok(entries) => {
-                if subject == Subject::Host {
-                    draft.flag(
-                        Severity::Changed,
-                        &item.source,
-                        format!("regex \"{entry}\" has no \":\", so Kong matched it against the host alone, on any scheme (plain http too) and any port; imported for https on the default port as {}", entries.join(", ")),
-                    );
-                }
-                for translated in entries {
-                    draft.origin(&item.source, translated);
-                }
-            }
-            Err(refusal) => draft.flag(
-                if refusal.over_broad {
-                    Severity::Insecure
-                } else {
-                    Severity::Untranslatable
-                },
-                &item.source,
-                format!("regex \"{entry}\" is left out: it {}", refusal.message),
-            ),
+        // Kong drops a leading `^`, appends `$` unless there, and anchors at
+        // the start only: an alternative without `$` matches any tail.
+        let body = entry.strip_prefix('^').unwrap_or(entry);
+        let body = format!("{body}{}", if body.ends_with('$') { "" } else { "$" });
+        if entry.contains(':') {
+            return regex(draft, &item.source, entry, &body, Anchoring::Start);
         }
+        draft.flag(Severity::Changed, &item.source, format!("regex \"{entry}\" has no \":\", so Kong matched it against the host alone, on any scheme (plain http too) and any port; it is imported for https on the default port"));
+        regex(
+            draft,
+            &item.source,
+            entry,
+            &format!("https://(?:{body})"),
+            Anchoring::Start,
+        );
     }
 }

@@ -1,16 +1,24 @@
-//! `cors-filter import`: another proxy's CORS settings as one policy of the
-//! plugin JSON. What cannot be said the same way is never guessed at: it is
-//! left out or narrowed, and flagged, so that the output is safe to deploy
-//! and the findings say what to review.
+//! `cors-filter import`: another proxy's CORS settings as policies of the
+//! plugin JSON, one for each route (or virtual host, plugin, rule) that has
+//! CORS settings, with that route's hosts and paths as its `match`, in the
+//! order that keeps the filter's first match on the policy the source chose.
+//!
+//! What cannot be said the same way is never guessed at: it is left out or
+//! narrowed, and flagged. What can only be carried more widely (a route's
+//! header condition, a glob for `[0-9]+`) is flagged as widening, and the
+//! import fails unless the caller accepts that.
 
 mod envoy;
+mod gateway;
 mod istio;
 mod kong;
 mod origins;
 mod regex;
+mod scope;
 
-use crate::origin::{is_loopback, split_host_port};
-use filter_core::{normalize_origin_entry, Config, Problem};
+pub use filter_core::PluginConfig;
+use filter_core::{normalize_origin_entry, Config, Match, PolicyConfig, Problem};
+use scope::Scope;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -20,6 +28,7 @@ pub enum Source {
     Envoy,
     Istio,
     Kong,
+    GatewayApi,
 }
 
 impl Source {
@@ -28,6 +37,7 @@ impl Source {
             "envoy" => Some(Source::Envoy),
             "istio" => Some(Source::Istio),
             "kong" => Some(Source::Kong),
+            "gateway-api" => Some(Source::GatewayApi),
             _ => None,
         }
     }
@@ -37,6 +47,7 @@ impl Source {
             Source::Envoy => "Envoy",
             Source::Istio => "Istio",
             Source::Kong => "Kong",
+            Source::GatewayApi => "Gateway API",
         }
     }
 }
@@ -45,6 +56,9 @@ impl Source {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The imported config lets more requests or origins through than the
+    /// source did: `import` fails unless `--accept-widening`.
+    Widening,
     /// The source allowed something a hostile site can use.
     Insecure,
     /// A setting has no equivalent here and was left out.
@@ -55,19 +69,8 @@ pub enum Severity {
     Ignored,
 }
 
-impl Severity {
-    fn as_str(self) -> &'static str {
-        match self {
-            Severity::Insecure => "insecure",
-            Severity::Untranslatable => "untranslatable",
-            Severity::Changed => "changed",
-            Severity::Ignored => "ignored",
-        }
-    }
-}
-
 /// One thing the import could not carry over as it was.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub severity: Severity,
     /// Where in the source: `allow_origin_string_match[2]`, `config.origins[0]`.
@@ -83,12 +86,10 @@ pub struct Item {
     pub value: String,
 }
 
-/// The policy being assembled from the source.
+/// The CORS settings of one route, being assembled from the source.
 #[derive(Debug)]
 pub struct Draft {
     proxy: &'static str,
-    pub name: String,
-    pub paths: Option<Vec<String>>,
     pub origins: Vec<Item>,
     /// `None`: the filter's default, `GET, HEAD, POST`.
     pub methods: Option<Vec<Item>>,
@@ -102,11 +103,9 @@ pub struct Draft {
 }
 
 impl Draft {
-    fn new(source: Source, name: String) -> Draft {
+    fn new(source: Source) -> Draft {
         Draft {
             proxy: source.proxy(),
-            name,
-            paths: None,
             origins: Vec::new(),
             methods: None,
             headers: Vec::new(),
@@ -134,40 +133,19 @@ impl Draft {
     }
 }
 
-/// The plugin JSON written out: field order as in the configuration
-/// reference, defaults left out.
-#[derive(Debug, Serialize)]
-pub struct PluginConfig {
-    policies: Vec<PolicyOut>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct PolicyOut {
-    name: String,
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
-    scope: Option<MatchOut>,
-    allow_origins: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_methods: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    allow_headers: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    expose_headers: Vec<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_credentials: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_age: Option<u64>,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_private_network: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct MatchOut {
-    paths: Vec<String>,
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
+/// A route of the source: where it applies and, when it has them, its CORS
+/// settings. Routes without CORS matter too: the policies must not take
+/// over the requests they served.
+pub struct Route {
+    /// Where in the source: `virtual_hosts[0].routes[1]`.
+    pub source: String,
+    pub name: String,
+    /// Where it applies; several when the source ranks its conditions apart
+    /// (Gateway API ranks each path match of a rule on its own).
+    pub scopes: Vec<Scope>,
+    pub cors: Option<Draft>,
+    /// What its scope could not carry.
+    pub findings: Vec<Finding>,
 }
 
 /// What `import` produced.
@@ -178,39 +156,10 @@ pub struct Imported {
 
 /// Options that steer an import.
 pub struct Options<'a> {
+    /// The policies' name (numbered when there are several).
     pub name: Option<&'a str>,
-    /// Istio: which `http` route, by name or index.
-    pub route: Option<&'a str>,
-}
-
-/// Reads the source documents and builds the policy.
-///
-/// # Errors
-/// Why nothing usable came out: the file holds no CORS settings of that
-/// kind, or no origin could be carried over.
-pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported, Failure> {
-    let documents = parse_documents(text).map_err(Failure::plain)?;
-    let mut draft = match source {
-        Source::Envoy => envoy::read(&documents, options),
-        Source::Istio => istio::read(&documents, options),
-        Source::Kong => kong::read(&documents, options),
-    }
-    .map_err(Failure::plain)?;
-    let policy = match finish(&mut draft) {
-        Ok(policy) => policy,
-        Err(message) => {
-            return Err(Failure {
-                message,
-                findings: draft.findings,
-            })
-        }
-    };
-    Ok(Imported {
-        config: PluginConfig {
-            policies: vec![policy],
-        },
-        findings: draft.findings,
-    })
+    /// Write the config even when it lets through more than the source.
+    pub accept_widening: bool,
 }
 
 /// Why an import produced nothing, with what was found on the way.
@@ -219,13 +168,108 @@ pub struct Failure {
     pub findings: Vec<Finding>,
 }
 
-impl Failure {
-    fn plain(message: String) -> Failure {
-        Failure {
-            message,
-            findings: Vec::new(),
-        }
+/// Reads the source documents and builds one policy per route with CORS.
+///
+/// # Errors
+/// Why nothing usable came out: the file holds no CORS settings of that
+/// kind, no origin could be carried over, or the result is wider than the
+/// source and `accept_widening` is off.
+pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported, Failure> {
+    let plain = |message| Failure {
+        message,
+        findings: Vec::new(),
+    };
+    let documents = parse_documents(text).map_err(plain)?;
+    let routes = match source {
+        Source::Envoy => envoy::read(&documents),
+        Source::Istio => istio::read(&documents),
+        Source::Kong => kong::read(&documents),
+        Source::GatewayApi => gateway::read(&documents),
     }
+    .map_err(plain)?;
+    let mut findings = Vec::new();
+    let mut built = Vec::with_capacity(routes.len());
+    for route in routes {
+        let mut policy = None;
+        if let Some(mut draft) = route.cors {
+            policy = finish(&mut draft);
+            findings.append(&mut draft.findings);
+            if policy.is_some() {
+                findings.extend(route.findings);
+            } else {
+                findings.push(Finding {
+                    severity: Severity::Untranslatable,
+                    source: route.source.clone(),
+                    message: "no origin could be carried over, so the route gets no policy".into(),
+                });
+            }
+        }
+        built.push((route.source, route.name, route.scopes, policy));
+    }
+    // Exact hosts before `*.` patterns before any host; Envoy and Istio try
+    // routes in order, Kong and Gateway API prefer the most specific path.
+    let by_path = matches!(source, Source::Kong | Source::GatewayApi);
+    let placed = built
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, _, scopes, _))| scopes.iter().map(move |s| (i, s.clone())));
+    let placed = scope::order(placed.collect(), by_path);
+    let mut policies: Vec<PolicyConfig> = Vec::new();
+    for (at, (i, scope)) in placed.iter().enumerate() {
+        let (route_source, name, _, policy) = &built[*i];
+        let Some(policy) = policy else {
+            // A route without CORS: a later policy must not answer for it.
+            if let Some((j, _)) = placed[at + 1..]
+                .iter()
+                .find(|(j, s)| built[*j].3.is_some() && s.overlaps(scope))
+            {
+                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy(), built[*j].0));
+            }
+            continue;
+        };
+        let base = options.name.unwrap_or(name);
+        let mut name = base.to_string();
+        for n in 2.. {
+            if !policies.iter().any(|p| p.name == name) {
+                break;
+            }
+            name = format!("{base}-{n}");
+        }
+        let non_empty = |list: &[String]| (!list.is_empty()).then(|| list.to_vec());
+        policies.push(PolicyConfig {
+            name,
+            r#match: Match {
+                hosts: non_empty(&scope.hosts),
+                paths: non_empty(&scope.paths),
+                ignore_case: scope.ignore_case,
+            },
+            ..policy.clone()
+        });
+    }
+    // A virtual host's policy shared by its routes is reported once.
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.source.clone(), f.message.clone())));
+    if policies.is_empty() {
+        return Err(Failure {
+            message: format!(
+                "no origin of the {} settings could be carried over, so there is no policy to write",
+                source.proxy()
+            ),
+            findings,
+        });
+    }
+    if !options.accept_widening && findings.iter().any(|f| f.severity == Severity::Widening) {
+        return Err(Failure {
+            message: "the imported config would let through requests or origins that the source did not (the widening findings above); review them, then run again with --accept-widening".into(),
+            findings,
+        });
+    }
+    let config = PluginConfig {
+        schema: None,
+        mode: Default::default(),
+        policies,
+    };
+    Ok(Imported { config, findings })
 }
 
 /// YAML or JSON (JSON is YAML), one document or several separated by `---`.
@@ -242,8 +286,9 @@ fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
-/// out and flagged, and the result is checked by the engine itself.
-fn finish(draft: &mut Draft) -> Result<PolicyOut, String> {
+/// out and flagged, and the result is checked by the engine itself. `None`
+/// when no origin is left.
+fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     let proxy = draft.proxy;
     let mut origins: Vec<Item> = Vec::new();
     for item in std::mem::take(&mut draft.origins) {
@@ -276,159 +321,91 @@ fn finish(draft: &mut Draft) -> Result<PolicyOut, String> {
             draft.credentials = None;
         }
     }
-    if let Some(credentials) = draft.credentials.clone() {
-        origins.retain(|origin| {
-            let why = if origin.value == "null" {
-                "the \"null\" origin with credentials lets any sandboxed page or file: document read responses made with the user's cookies"
-            } else if is_plain_http_off_loopback(&origin.value) {
-                "a plain http origin with credentials can be impersonated by anyone on the network path"
-            } else {
-                return true;
-            };
-            draft.findings.push(Finding {
-                severity: Severity::Insecure,
-                source: origin.source.clone(),
-                message: format!(
-                    "\"{}\" is left out: {why} ({credentials} is set)",
-                    origin.value
-                ),
-            });
-            false
-        });
-    }
     let credentials = draft.credentials.is_some();
-    let wildcard_with_credentials = |draft: &mut Draft, items: &mut Vec<Item>, field: &str| {
-        if !credentials {
-            return;
-        }
-        items.retain(|item| {
-            if item.value != "*" {
-                return true;
-            }
-            draft.findings.push(Finding {
-                severity: Severity::Changed,
-                source: item.source.clone(),
-                message: format!(
-                    "\"*\" in {field} cannot go with allow_credentials (browsers take it literally then): list the values; left out"
-                ),
-            });
-            false
-        });
-    };
     let mut methods = draft.methods.take();
-    if let Some(methods) = methods.as_mut() {
-        wildcard_with_credentials(draft, methods, "allow_methods");
-    }
     let mut headers = std::mem::take(&mut draft.headers);
-    wildcard_with_credentials(draft, &mut headers, "allow_headers");
     let mut expose = std::mem::take(&mut draft.expose);
-    wildcard_with_credentials(draft, &mut expose, "expose_headers");
-    let max_age = match draft.max_age.take() {
-        None => None,
-        Some((source, seconds))
-            if !(0.0..=86400.0).contains(&seconds) || seconds.fract() != 0.0 =>
-        {
-            let clamped = seconds.clamp(0.0, 86400.0).floor();
-            draft.flag(
-                Severity::Changed,
-                &source,
-                format!(
-                    "max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)"
-                ),
-            );
-            Some(clamped as u64)
+    let max_age = draft.max_age.take().map(|(source, seconds)| {
+        let clamped = seconds.clamp(0.0, 86400.0).floor();
+        if clamped != seconds {
+            draft.flag(Severity::Changed, &source, format!("max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)"));
         }
-        Some((_, seconds)) => Some(seconds as u64),
-    };
-    let mut policy = PolicyOut {
-        name: draft.name.clone(),
-        scope: draft.paths.clone().map(|paths| MatchOut { paths }),
-        allow_origins: Vec::new(),
-        allow_methods: None,
-        allow_headers: Vec::new(),
-        expose_headers: Vec::new(),
-        allow_credentials: credentials,
-        max_age,
-        allow_private_network: draft.private_network,
-    };
+        serde_json::Number::from(clamped as u64)
+    });
+    let values = |items: &[Item]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
     // Let the engine judge what remains; drop what it refuses, item by item.
     loop {
         if origins.is_empty() {
-            return Err(format!(
-                "no origin of the {proxy} settings could be carried over, so there is no policy to write"
-            ));
+            return None;
         }
-        policy.allow_origins = values(&origins);
-        policy.allow_methods = methods
-            .as_ref()
-            .filter(|m| !m.is_empty())
-            .map(|m| values(m));
-        policy.allow_headers = values(&headers);
-        policy.expose_headers = values(&expose);
-        let json = serde_json::to_string(&PluginConfig {
+        let policy = PolicyConfig {
+            name: "imported".into(),
+            r#match: Match::default(),
+            allow_origins: values(&origins),
+            allow_methods: methods.as_deref().filter(|m| !m.is_empty()).map(values),
+            allow_headers: values(&headers),
+            expose_headers: values(&expose),
+            allow_credentials: credentials,
+            max_age: max_age.clone(),
+            allow_private_network: draft.private_network,
+            disallowed: Default::default(),
+        };
+        let config = PluginConfig {
+            schema: None,
+            mode: Default::default(),
             policies: vec![policy.clone()],
-        })
-        .map_err(|e| e.to_string())?;
-        let errors = match Config::from_json(json.as_bytes()) {
-            Ok(_) => return Ok(policy),
+        };
+        // Interim, until the engine compiles the model (branch core): its
+        // JSON reader does not know match.ignore_case.
+        let mut json = serde_json::to_value(&config).unwrap_or_default();
+        json["policies"][0]
+            .as_object_mut()
+            .map(|p| p.remove("match"));
+        let errors = match Config::from_json(json.to_string().as_bytes()) {
+            Ok(_) => return Some(policy),
             Err(errors) => errors,
         };
-        let mut dropped = false;
-        for error in errors.iter() {
-            let field = error.field();
-            let Some((list, index)) = list_index(field) else {
-                continue;
-            };
+        let refused = errors.iter().find_map(|error| {
+            let (list, index) = list_index(error.field())?;
             let items = match list {
                 "allow_origins" => &mut origins,
-                "allow_methods" => match methods.as_mut() {
-                    Some(methods) => methods,
-                    None => continue,
-                },
+                "allow_methods" => methods.as_mut()?,
                 "allow_headers" => &mut headers,
                 "expose_headers" => &mut expose,
-                _ => continue,
+                _ => return None,
             };
-            if index >= items.len() {
-                continue;
-            }
-            let item = items.remove(index);
-            let severity = match error.problem() {
-                Problem::ForbiddenMethod
-                | Problem::ForbiddenRequestHeader
-                | Problem::ForbiddenResponseHeader => Severity::Ignored,
-                _ => Severity::Untranslatable,
-            };
+            (index < items.len()).then(|| (items.remove(index), error.problem().clone()))
+        });
+        let Some((item, problem)) = refused else {
             draft.flag(
-                severity,
-                &item.source,
-                format!("\"{}\" is left out: {}", item.value, error.problem()),
+                Severity::Untranslatable,
+                "",
+                format!("the filter refuses the imported policy:\n{errors}"),
             );
-            dropped = true;
-            // Indexes after this one have moved: ask the engine again.
-            break;
-        }
-        if !dropped {
-            return Err(format!("the filter refuses the imported policy:\n{errors}"));
-        }
+            return None;
+        };
+        let severity = match problem {
+            Problem::ForbiddenMethod
+            | Problem::ForbiddenRequestHeader
+            | Problem::ForbiddenResponseHeader => Severity::Ignored,
+            Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
+                Severity::Insecure
+            }
+            Problem::CredentialsWithWildcard => Severity::Changed,
+            _ => Severity::Untranslatable,
+        };
+        draft.flag(
+            severity,
+            &item.source,
+            format!("\"{}\" is left out: {problem}", item.value),
+        );
     }
-}
-
-fn values(items: &[Item]) -> Vec<String> {
-    items.iter().map(|i| i.value.clone()).collect()
 }
 
 /// `allow_headers[3]` as `("allow_headers", 3)`.
 fn list_index(field: &str) -> Option<(&str, usize)> {
     let (list, rest) = field.split_once('[')?;
-    let index = rest.strip_suffix(']')?.parse().ok()?;
-    Some((list, index))
-}
-
-fn is_plain_http_off_loopback(entry: &str) -> bool {
-    entry
-        .strip_prefix("http://")
-        .is_some_and(|rest| !is_loopback(split_host_port(rest).0))
+    Some((list, rest.strip_suffix(']')?.parse().ok()?))
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
@@ -473,6 +450,13 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
 pub fn render_findings(findings: &[Finding]) -> String {
     findings
         .iter()
-        .map(|f| format!("{}: {}: {}\n", f.severity.as_str(), f.source, f.message))
+        .map(|f| {
+            let severity = serde_json::to_value(f.severity).ok();
+            let severity = severity
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            format!("{severity}: {}: {}\n", f.source, f.message)
+        })
         .collect()
 }

@@ -3,7 +3,7 @@
 //! allows every origin when a matcher matches the text `*`, and echoes the
 //! request's `Origin` rather than sending `*`.
 
-use super::regex::{Anchoring, SourceRegex, Subject};
+use super::regex::{Anchoring, Refusal, SourceRegex, Translation};
 use super::{Draft, Severity};
 use filter_core::normalize_origin_entry;
 
@@ -63,7 +63,10 @@ pub fn translate(draft: &mut Draft, source: &str, matcher: &Matcher, ignore_case
                 v.trim_matches(['.', ':', '/'])
             ),
         ),
-        Matcher::Regex(pattern) => regex(draft, source, pattern, ignore_case),
+        Matcher::Regex(pattern) if ignore_case => {
+            regex(draft, source, pattern, &format!("(?i){pattern}"), Anchoring::Full)
+        }
+        Matcher::Regex(pattern) => regex(draft, source, pattern, pattern, Anchoring::Full),
     }
 }
 
@@ -90,33 +93,39 @@ fn exact(draft: &mut Draft, source: &str, value: &str, ignore_case: bool) {
 }
 
 /// A prefix is an origin followed by anything: `https://app.example.com`
-/// also matches `https://app.example.com.evil.net`.
+/// also matches `https://app.example.com.evil.net`. On a loopback host the
+/// point is any port of a local dev server: `http://localhost:*`.
 fn prefix(draft: &mut Draft, source: &str, value: &str, what: &str) {
-    if let Some(origin) = value.strip_suffix(':') {
-        if normalize_origin_entry(origin).is_ok_and(|n| !n.contains('*')) {
-            draft.flag(
-                Severity::Changed,
-                source,
-                format!("{what} means any port of {origin}; imported as \"{origin}:*\", which also allows no port"),
-            );
-            draft.origin(source, format!("{origin}:*"));
-            return;
-        }
-    }
-    match normalize_origin_entry(value) {
-        Ok(origin) if !origin.contains('*') => {
-            draft.flag(
-                Severity::Insecure,
-                source,
-                format!("{what} also matches \"{value}.evil.net\" and \"{value}:8443\": a prefix is not an origin. Imported as the exact origin \"{origin}\""),
-            );
-            draft.origin(source, origin);
-        }
-        _ => draft.flag(
+    let origin = value.strip_suffix(':').unwrap_or(value);
+    let normalized = normalize_origin_entry(origin)
+        .ok()
+        .filter(|n| !n.contains('*'));
+    let Some(normalized) = normalized else {
+        return draft.flag(
             Severity::Untranslatable,
             source,
             format!("{what} is left out: it matches every origin that starts that way (e.g. \"{value}evil.net\"), which no entry can say"),
-        ),
+        );
+    };
+    let host = normalized.split_once("://").map_or("", |(_, rest)| rest);
+    let loopback = ["localhost", "127.0.0.1", "[::1]"].contains(&host);
+    if value.ends_with(':') || loopback {
+        let (severity, also) = match value.ends_with(':') {
+            true => (Severity::Changed, String::new()),
+            false => (
+                Severity::Insecure,
+                format!(" It also matched \"{value}.evil.net\"."),
+            ),
+        };
+        draft.flag(severity, source, format!("{what} means any port of {normalized}; imported as \"{normalized}:*\", which also allows no port.{also}"));
+        draft.origin(source, format!("{normalized}:*"));
+    } else {
+        draft.flag(
+            Severity::Insecure,
+            source,
+            format!("{what} also matches \"{value}.evil.net\" and \"{value}:8443\": a prefix is not an origin. Imported as the exact origin \"{normalized}\""),
+        );
+        draft.origin(source, normalized);
     }
 }
 
@@ -129,8 +138,12 @@ fn suffix(draft: &mut Draft, source: &str, value: &str, what: &str) {
         draft.origin(source, value);
         return;
     }
-    let (host, port) = crate::origin::split_host_port(value);
-    let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+    let (host, port) = match value.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            (host, format!(":{port}"))
+        }
+        _ => (value, String::new()),
+    };
     if let Some(domain) = host.strip_prefix('.') {
         draft.flag(
             Severity::Changed,
@@ -155,47 +168,41 @@ fn suffix(draft: &mut Draft, source: &str, value: &str, what: &str) {
     }
 }
 
-fn regex(draft: &mut Draft, source: &str, pattern: &str, ignore_case: bool) {
+/// A regex as entries. `shown` is the regex as the user wrote it, for
+/// findings; `pattern` what the source runs.
+pub fn regex(draft: &mut Draft, source: &str, shown: &str, pattern: &str, anchoring: Anchoring) {
     let proxy = draft.proxy;
-    let pattern = if ignore_case {
-        format!("(?i){pattern}")
-    } else {
-        pattern.to_string()
-    };
-    let regex = match SourceRegex::parse(&pattern, Anchoring::Full, Subject::Origin) {
-        Ok(regex) => regex,
-        Err(why) => {
-            draft.flag(
-                Severity::Untranslatable,
-                source,
-                format!("regex \"{pattern}\" is left out: it {why}"),
-            );
-            return;
+    let translated = SourceRegex::parse(pattern, anchoring).map_err(|why| Refusal {
+        message: why,
+        over_broad: false,
+    });
+    let translated = translated.and_then(|regex| match regex.is_match("*") {
+        // Envoy's filter allows every origin when a matcher matches "*".
+        true if anchoring == Anchoring::Full => {
+            let why = format!("regex \"{shown}\" matches the text \"*\", which {proxy} takes as allowing every origin; imported as \"*\"");
+            draft.flag(Severity::Insecure, source, why);
+            Ok(Translation { entries: vec!["*".into()], widens: None })
         }
-    };
-    if regex.is_match("*") {
-        draft.flag(
-            Severity::Insecure,
-            source,
-            format!("regex \"{pattern}\" matches the text \"*\", which {proxy} takes as allowing every origin; imported as \"*\""),
-        );
-        draft.origin(source, "*");
-        return;
-    }
-    match regex.translate() {
-        Ok(entries) => {
-            for entry in entries {
+        _ => regex.translate(),
+    });
+    match translated {
+        Ok(translation) => {
+            if let Some(widens) = translation.widens {
+                let why =
+                    format!("regex \"{shown}\" is imported as a glob that allows more: {widens}");
+                draft.flag(Severity::Widening, source, why);
+            }
+            for entry in translation.entries {
                 draft.origin(source, entry);
             }
         }
-        Err(refusal) => draft.flag(
-            if refusal.over_broad {
-                Severity::Insecure
-            } else {
-                Severity::Untranslatable
-            },
-            source,
-            format!("regex \"{pattern}\" is left out: it {}", refusal.message),
-        ),
+        Err(refusal) => {
+            let severity = match refusal.over_broad {
+                true => Severity::Insecure,
+                false => Severity::Untranslatable,
+            };
+            let why = format!("regex \"{shown}\" is left out: it {}", refusal.message);
+            draft.flag(severity, source, why);
+        }
     }
 }
