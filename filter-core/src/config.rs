@@ -11,7 +11,9 @@ use crate::http::{
     normalize_method,
 };
 use crate::json::{self, Value};
+use crate::metric::metric_name_part;
 use crate::origin::{AllowOrigins, Entry};
+use crate::path::normalize_path;
 use crate::scope::{HostMatch, PathMatch, Scope};
 use alloc::boxed::Box;
 use alloc::format;
@@ -90,11 +92,14 @@ impl Config {
     }
 
     /// The first policy whose `match` fits the request, if any.
-    /// `authority` is `host[:port]`; `path` may carry a query.
+    /// `authority` is `host[:port]`; `path` is the request target as sent
+    /// (it may carry a query): `match.paths` sees it as [`normalize_path`]
+    /// gives it.
     pub fn policy_for(&self, authority: &[u8], path: &[u8]) -> Option<&Policy> {
+        let path = normalize_path(path);
         self.policies
             .iter()
-            .find(|p| p.scope.matches(authority, path))
+            .find(|p| p.scope.matches(authority, &path))
     }
 
     /// The policies, in the order they are tried.
@@ -174,6 +179,7 @@ impl Reader {
         };
         let mut policies = Vec::with_capacity(items.len());
         let mut names: Vec<&str> = Vec::new();
+        let mut metric_names: Vec<(String, usize)> = Vec::new();
         for (index, item) in items.iter().enumerate() {
             self.policy = Some(format!("policies[{index}]"));
             let name = item
@@ -186,7 +192,18 @@ impl Reader {
                     Some(first) => {
                         self.report("name", item.get("name"), Problem::DuplicateName { first })
                     }
-                    None => names.push(name),
+                    None => {
+                        names.push(name);
+                        let metric = metric_name_part(name);
+                        match metric_names.iter().find(|(m, _)| *m == metric) {
+                            Some(&(_, first)) => self.report(
+                                "name",
+                                item.get("name"),
+                                Problem::MetricNameCollision { first, metric },
+                            ),
+                            None => metric_names.push((metric, index)),
+                        }
+                    }
                 }
             }
             if let Some(policy) = self.policy_entry(index, item, shadow) {
@@ -335,12 +352,25 @@ impl Reader {
             self.report("match", Some(value), Problem::WrongType("a JSON object"));
             return None;
         };
-        self.unknown_fields(members, "match.", &["hosts", "paths"]);
+        self.unknown_fields(members, "match.", &["hosts", "paths", "ignore_case"]);
         let hosts = self.match_list(value.get("hosts"), "match.hosts", HostMatch::parse);
         let paths = self.match_list(value.get("paths"), "match.paths", PathMatch::parse);
+        let ignore_case = match value.get("ignore_case") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.report(
+                    "match.ignore_case",
+                    Some(other),
+                    Problem::WrongType("true or false"),
+                );
+                false
+            }
+        };
         Some(Scope {
             hosts: hosts?,
             paths: paths?,
+            ignore_case,
         })
     }
 
@@ -391,6 +421,9 @@ impl Reader {
                 Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                     Some(Problem::CredentialsOverPlainHttp)
                 }
+                Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => entry
+                    .spanned_public_suffix()
+                    .map(|suffix| Problem::WildcardOverPublicSuffix { suffix }),
                 Ok(entry) => {
                     parsed.push(entry);
                     None

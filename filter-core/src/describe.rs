@@ -3,9 +3,8 @@
 //! engine reads them instead of re-implementing its rules.
 
 use crate::error::Problem;
-use crate::origin::{Entry, Port};
-use alloc::format;
-use alloc::string::String;
+use crate::origin::Entry;
+use alloc::string::{String, ToString};
 
 /// One `allow_origins` entry as the engine reads it: `"*"`, `"null"`, or an
 /// origin or pattern with scheme and host lowercased and the default port
@@ -19,22 +18,7 @@ use alloc::string::String;
 /// # Errors
 /// The [`Problem`] that makes the engine refuse the entry.
 pub fn normalize_origin_entry(entry: &str) -> Result<String, Problem> {
-    let port = |port| match port {
-        Port::Default => String::new(),
-        Port::Exact(p) => format!(":{p}"),
-        Port::Any => String::from(":*"),
-    };
-    Ok(match Entry::parse(entry)? {
-        Entry::Any => String::from("*"),
-        Entry::Null => String::from("null"),
-        Entry::Exact { serialized, .. } => serialized,
-        Entry::Subdomains {
-            scheme,
-            suffix,
-            port: p,
-        } => format!("{scheme}://*.{suffix}{}", port(p)),
-        Entry::AnyPort { scheme, host } => format!("{scheme}://{host}:*"),
-    })
+    Ok(Entry::parse(entry)?.to_string())
 }
 
 #[cfg(test)]
@@ -52,6 +36,8 @@ mod tests {
             ("https://*.example.com:443", "https://*.example.com"),
             ("https://*.example.com:*", "https://*.example.com:*"),
             ("http://LOCALHOST:*", "http://localhost:*"),
+            ("https://PR-*.Example.com:443", "https://pr-*.example.com"),
+            ("http://[::1]:*", "http://[::1]:*"),
         ];
         for (entry, normalized) in cases {
             assert_eq!(normalize_origin_entry(entry).as_deref(), Ok(normalized));
