@@ -355,13 +355,8 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
             mode: Default::default(),
             policies: vec![policy.clone()],
         };
-        // Interim, until the engine compiles the model (branch core): its
-        // JSON reader does not know match.ignore_case.
-        let mut json = serde_json::to_value(&config).unwrap_or_default();
-        json["policies"][0]
-            .as_object_mut()
-            .map(|p| p.remove("match"));
-        let errors = match Config::from_json(json.to_string().as_bytes()) {
+        let json = serde_json::to_string(&config).unwrap_or_default();
+        let errors = match Config::from_json(json.as_bytes()) {
             Ok(_) => return Some(policy),
             Err(errors) => errors,
         };

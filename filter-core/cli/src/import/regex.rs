@@ -475,7 +475,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the engine's single-label globs (branch security)"]
     fn label_repetitions_become_single_label_globs() {
         let exact = translate(r"^https://pr-[a-z0-9-]+\.preview\.example\.com$").unwrap();
         assert_eq!(exact.entries, ["https://pr-*.preview.example.com"]);
