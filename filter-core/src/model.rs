@@ -12,11 +12,33 @@
 //! matches any host, while `[]` is refused.
 
 use alloc::string::String;
+#[cfg(feature = "schema")]
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Number;
 
+/// The shapes the JSON Schema gives values; the engine checks more (see
+/// `Config::compile`). An origin: `*`, `null`, `scheme://host[:port]`, with
+/// `*.` and two labels or more, or one `*` inside the first label; a port
+/// or `:*`.
+#[cfg(feature = "schema")]
+const ORIGIN: &str = r"^(\*|null|[A-Za-z][A-Za-z0-9+.-]*://(\*(\.[A-Za-z0-9_-]+){2,}|([A-Za-z0-9_-]+\*[A-Za-z0-9_-]*|\*[A-Za-z0-9_-]+)(\.[A-Za-z0-9_-]+)+|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}|\*))?)$";
+/// An HTTP token (method or header name), or `*`.
+#[cfg(feature = "schema")]
+const TOKEN: &str = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/// Methods the Fetch Standard forbids.
+#[cfg(feature = "schema")]
+const FORBIDDEN_METHOD: &str = r"^([Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Tt][Rr][Aa][Cc][EeKk])$";
+/// A host of `match.hosts`: exact, or `*.suffix`; no port.
+#[cfg(feature = "schema")]
+const HOST: &str = r"^(\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$";
+/// A path of `match.paths`: exact, or a prefix ending in `*`; `*` alone is every path.
+#[cfg(feature = "schema")]
+const PATH: &str = r"^(\*|/[^*?#]*\*?)$";
+
 /// A whole plugin configuration: the policies, tried in order.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginConfig {
@@ -27,15 +49,18 @@ pub struct PluginConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub schema: Option<String>,
     /// `enforce` (the default) or `shadow`.
     #[serde(default)]
     pub mode: Mode,
     /// The policies; the first whose `match` fits a request applies.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub policies: Vec<PolicyConfig>,
 }
 
 /// Whether decisions change the traffic.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -47,15 +72,27 @@ pub enum Mode {
 }
 
 /// One policy: which requests it covers and what it allows them.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schema", schemars(extend(
+    "if" = {"required": ["allow_credentials"], "properties": {"allow_credentials": {"const": true}}},
+    "then" = {"properties": {
+        "allow_origins": {"items": {"not": {"enum": ["*", "null"]}}},
+        "allow_methods": {"items": {"not": {"const": "*"}}},
+        "allow_headers": {"items": {"not": {"const": "*"}}},
+        "expose_headers": {"items": {"not": {"const": "*"}}}
+    }}
+)))]
 pub struct PolicyConfig {
     /// Unique among the policies; names it in logs and metrics.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub name: String,
     /// Which requests the policy applies to; the default matches any.
     #[serde(default)]
     pub r#match: Match,
     /// Origins that may read responses: `*`, `null`, origins and patterns.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1), inner(regex(pattern = ORIGIN)), extend("if" = {"contains": {"const": "*"}}, "then" = {"maxItems": 1})))]
     pub allow_origins: Vec<String>,
     /// Methods a preflight may ask for; left out, `GET`, `HEAD` and `POST`.
     #[serde(
@@ -63,12 +100,15 @@ pub struct PolicyConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = TOKEN)), extend("not" = {"contains": {"pattern": FORBIDDEN_METHOD}})))]
     pub allow_methods: Option<Vec<String>>,
     /// Request header names a preflight may ask for, or `*`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = TOKEN))))]
     pub allow_headers: Vec<String>,
     /// Response header names a script may read, or `*`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = TOKEN))))]
     pub expose_headers: Vec<String>,
     /// Send `Access-Control-Allow-Credentials: true`.
     #[serde(default)]
@@ -81,6 +121,7 @@ pub struct PolicyConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "u32", range(max = 86400)))]
     pub max_age: Option<Number>,
     /// Answer Private Network Access preflights.
     #[serde(default)]
@@ -91,6 +132,7 @@ pub struct PolicyConfig {
 }
 
 /// The requests a policy applies to. A field left out matches anything.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Match {
@@ -100,6 +142,7 @@ pub struct Match {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = HOST))))]
     pub hosts: Option<Vec<String>>,
     /// Paths, exact or a prefix ending in `*`.
     #[serde(
@@ -107,6 +150,7 @@ pub struct Match {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = PATH))))]
     pub paths: Option<Vec<String>>,
     /// Compare paths ASCII-case-insensitively.
     #[serde(default)]
@@ -114,6 +158,7 @@ pub struct Match {
 }
 
 /// What happens to an actual request from an origin that is not allowed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Disallowed {

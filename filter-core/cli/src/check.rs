@@ -6,7 +6,7 @@ use crate::coverage::shadowed_by;
 use crate::origin::{is_loopback, Entry, Host};
 use crate::view::{self, PolicyView};
 use crate::{ExitStatus, Output};
-use filter_core::{Config, ConfigErrors};
+use filter_core::Config;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -36,12 +36,15 @@ pub struct Warning {
     pub message: String,
 }
 
+/// What `check` found in one config; `--json` writes it as is.
 #[derive(Serialize)]
-struct Report<'a> {
+pub struct Report {
+    /// Where the config was found, when it was embedded in another file.
+    source: Option<String>,
     status: &'static str,
     mode: Option<&'static str>,
-    policies: &'a [PolicyView],
-    warnings: &'a [Warning],
+    policies: Vec<PolicyView>,
+    warnings: Vec<Warning>,
     errors: Vec<ErrorView>,
 }
 
@@ -60,65 +63,20 @@ pub struct Options {
     pub strict: bool,
 }
 
-pub fn run(json: &[u8], options: &Options, output: &mut Output) -> ExitStatus {
+/// The report on one config, and the exit status it calls for.
+pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, ExitStatus) {
+    let mut report = Report {
+        source: source.map(str::to_string),
+        status: "refused",
+        mode: None,
+        policies: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    };
     let config = match Config::from_json(json) {
         Ok(config) => config,
-        Err(errors) => return refused(&errors, output),
-    };
-    let mode = if config.is_shadow() {
-        "shadow"
-    } else {
-        "enforce"
-    };
-    let document: Value = serde_json::from_slice(json).unwrap_or_default();
-    let policies = view::policies(&document);
-    let warnings = warnings(&policies, options.production);
-    if output.json {
-        output.json_out(&Report {
-            status: "ok",
-            mode: Some(mode),
-            policies: &policies,
-            warnings: &warnings,
-            errors: Vec::new(),
-        });
-    } else {
-        let count = policies.len();
-        output.out(&format!(
-            "ok: {count} {}, mode {mode}\n",
-            if count == 1 { "policy" } else { "policies" }
-        ));
-        for policy in &policies {
-            output.out(&format!(
-                "\n{} (policies[{}])\n",
-                policy.label(),
-                policy.index
-            ));
-            for (field, value) in policy.lines() {
-                output.out(&format!("  {:<22} {value}\n", format!("{field}:")));
-            }
-        }
-        if !warnings.is_empty() {
-            output.out("\n");
-        }
-        for warning in &warnings {
-            output.out(&format!("{}\n", render(warning)));
-        }
-    }
-    if options.strict && !warnings.is_empty() {
-        ExitStatus::Warnings
-    } else {
-        ExitStatus::Ok
-    }
-}
-
-fn refused(errors: &ConfigErrors, output: &mut Output) -> ExitStatus {
-    if output.json {
-        output.json_out(&Report {
-            status: "refused",
-            mode: None,
-            policies: &[],
-            warnings: &[],
-            errors: errors
+        Err(errors) => {
+            report.errors = errors
                 .iter()
                 .map(|e| ErrorView {
                     policy: e.policy().map(str::to_string),
@@ -127,20 +85,67 @@ fn refused(errors: &ConfigErrors, output: &mut Output) -> ExitStatus {
                     problem: e.problem().to_string(),
                     message: e.to_string(),
                 })
-                .collect(),
-        });
+                .collect();
+            return (report, ExitStatus::Refused);
+        }
+    };
+    let document: Value = serde_json::from_slice(json).unwrap_or_default();
+    report.status = "ok";
+    report.mode = Some(if config.is_shadow() {
+        "shadow"
     } else {
-        let count = errors.iter().count();
-        output.err(&format!(
-            "refused: {count} {}; the filter will not run with this config\n{errors}\n",
+        "enforce"
+    });
+    report.policies = view::policies(&document);
+    report.warnings = warnings(&report.policies, options.production);
+    let status = if options.strict && !report.warnings.is_empty() {
+        ExitStatus::Warnings
+    } else {
+        ExitStatus::Ok
+    };
+    (report, status)
+}
+
+/// The report as text: the verdict and policies on stdout, a refusal on stderr.
+pub fn render(report: &Report, output: &mut Output) {
+    if report.status == "refused" {
+        let count = report.errors.len();
+        let mut text = format!(
+            "refused: {count} {}; the filter will not run with this config\n",
             if count == 1 { "problem" } else { "problems" }
-        ));
+        );
+        for error in &report.errors {
+            text.push_str(&format!("{}\n", error.message));
+        }
+        output.err(&text);
+        return;
     }
-    ExitStatus::Refused
+    let count = report.policies.len();
+    output.out(&format!(
+        "ok: {count} {}, mode {}\n",
+        if count == 1 { "policy" } else { "policies" },
+        report.mode.unwrap_or_default()
+    ));
+    for policy in &report.policies {
+        output.out(&format!(
+            "\n{} (policies[{}])\n",
+            policy.label(),
+            policy.index
+        ));
+        for (field, value) in policy.lines() {
+            output.out(&format!("  {:<22} {value}\n", format!("{field}:")));
+        }
+    }
+    if !report.warnings.is_empty() {
+        output.out("\n");
+    }
+    for warning in &report.warnings {
+        output.out(&format!("{}\n", render_warning(warning)));
+    }
 }
 
 /// `warning: policy "api" max_age 86400: …`
-fn render(warning: &Warning) -> String {
+fn render_warning(warning: &Warning) -> String {
     let value = warning
         .value
         .as_ref()

@@ -4,7 +4,7 @@ use crate::closest::{diagnose, Diagnosis};
 use crate::coverage::outside;
 use crate::request::HttpRequest;
 use crate::view::{self, PolicyView, SAFELISTED_METHODS};
-use crate::{ExitStatus, Output};
+use crate::{ExitStatus, Expect, Output};
 use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use serde_json::Value;
@@ -75,7 +75,12 @@ struct DenialView {
     message: String,
 }
 
-pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatus {
+pub fn run(
+    json: &[u8],
+    request: &HttpRequest,
+    expect: Option<Expect>,
+    output: &mut Output,
+) -> ExitStatus {
     let config = match Config::from_json(json) {
         Ok(config) => config,
         Err(errors) => {
@@ -93,7 +98,27 @@ pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatu
     } else {
         output.out(&render(&explanation));
     }
-    ExitStatus::Ok
+    let Some(expect) = expect else {
+        return ExitStatus::Ok;
+    };
+    let got = match explanation.outcome {
+        Some("preflight_allowed" | "actual_allowed") => Some(Expect::Allowed),
+        Some(_) if explanation.denial.is_some() => Some(Expect::Denied),
+        _ => None,
+    };
+    if got == Some(expect) {
+        return ExitStatus::Ok;
+    }
+    let wanted = if expect == Expect::Allowed {
+        "allowed"
+    } else {
+        "denied"
+    };
+    output.err(&format!(
+        "cors-filter: expected {wanted}, but the outcome is {}\n",
+        explanation.outcome.unwrap_or("none: no policy applies")
+    ));
+    ExitStatus::Unexpected
 }
 
 fn explain(

@@ -26,7 +26,7 @@ pub struct EngineHeaders {
 impl HttpRequest {
     /// # Errors
     /// What is wrong with the URL or a header.
-    pub fn from_flags(method: &str, url: &str, headers: &[&str]) -> Result<HttpRequest, String> {
+    pub fn from_flags(method: &str, url: &str, headers: &[String]) -> Result<HttpRequest, String> {
         let (scheme, rest) = url.split_once("://").ok_or_else(|| {
             format!("--url \"{url}\" is not an absolute URL (scheme://host/path)")
         })?;

@@ -183,7 +183,7 @@ fn usage_errors_exit_2() {
     ] {
         let run = run(args);
         assert_eq!(run.code, 2, "{args:?}");
-        assert!(run.stderr.contains("usage:"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("Usage:"), "{args:?}: {}", run.stderr);
     }
     let missing = run(&["check", "/nonexistent/cors.json"]);
     assert_eq!(missing.code, 1);

@@ -274,15 +274,7 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
 
 /// YAML or JSON (JSON is YAML), one document or several separated by `---`.
 fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let mut documents = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = <Value as serde::Deserialize>::deserialize(document)
-            .map_err(|e| format!("not valid YAML or JSON: {e}"))?;
-        if !value.is_null() {
-            documents.push(value);
-        }
-    }
-    Ok(documents)
+    crate::yaml::documents(text)
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
