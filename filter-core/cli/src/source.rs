@@ -81,9 +81,11 @@ fn envoy(value: &Value, found: &mut Vec<Found>) -> Result<(), String> {
                     name: name.to_string(),
                     json: json.clone().into_bytes(),
                 }),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "{place}: expected \"@type\": {ENVOY_STRING} with the plugin JSON as \"value\""
-                )),
+                ))
+                }
             }
         }
         Value::Object(fields) => fields.values().try_for_each(|v| envoy(v, found))?,

@@ -95,7 +95,7 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
         ),
         ..Scope::default()
     };
-    let own_policy = cors_of(fields, path);
+    let own_policy = cors_of(fields, path).flatten();
     let list = fields
         .get("routes")
         .and_then(Value::as_array)
@@ -123,7 +123,7 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
             &mut scope,
             &mut findings,
         );
-        let cors = cors_of(route, &at).or(own_policy.clone());
+        let cors = cors_of(route, &at).unwrap_or_else(|| own_policy.clone());
         routes.push(Route {
             source: at.trim_end_matches('.').to_string(),
             name: route
@@ -138,39 +138,40 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
     }
 }
 
-/// The `CorsPolicy` of a virtual host or route, with its path: in
+/// The `CorsPolicy` a virtual host or route sets, with its path: in
 /// `typed_per_filter_config` (possibly wrapped in a `FilterConfig`), or the
-/// deprecated `cors` field.
-fn cors_of<'a>(
-    fields: &'a Map<String, Value>,
-    path: &str,
-) -> Option<(String, &'a Map<String, Value>)> {
+/// deprecated `cors` field. `Some(None)` when it turns CORS off there
+/// (`filter_enabled` at 0%), `None` when it sets none.
+type Policy<'a> = (String, &'a Map<String, Value>);
+
+fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Policy<'a>>> {
     let typed = fields
         .get("typed_per_filter_config")
         .and_then(Value::as_object);
-    for (key, config) in typed.into_iter().flatten() {
+    let typed = typed.into_iter().flatten().flat_map(|(key, config)| {
         let at = format!("{path}typed_per_filter_config.{key}.");
-        match config.get("config").and_then(Value::as_object) {
-            Some(inner) if is_policy(inner) => return Some((format!("{at}config."), inner)),
-            _ => {}
-        }
-        if let Some(policy) = config.as_object().filter(|c| is_policy(c)) {
-            return Some((at, policy));
-        }
-    }
+        [
+            (format!("{at}config."), config.get("config")),
+            (at, Some(config)),
+        ]
+    });
     let legacy = [
-        (fields.get("cors"), "cors."),
+        (format!("{path}cors."), fields.get("cors")),
         (
+            format!("{path}route.cors."),
             fields.get("route").and_then(|r| r.get("cors")),
-            "route.cors.",
         ),
     ];
-    legacy.into_iter().find_map(|(policy, key)| {
-        Some((
-            format!("{path}{key}"),
-            policy?.as_object().filter(|p| is_policy(p))?,
-        ))
-    })
+    let is_cors = |c: &Map<String, Value>| {
+        let kind = c.get("@type").and_then(Value::as_str).unwrap_or_default();
+        is_policy(c) || kind.ends_with(".CorsPolicy")
+    };
+    let (at, policy) = typed
+        .chain(legacy)
+        .filter_map(|(at, c)| Some((at, c?.as_object()?)))
+        .find(|(_, c)| is_cors(c))?;
+    let off = policy.get("filter_enabled").and_then(percent) == Some(0);
+    Some((!off).then_some((at, policy)))
 }
 
 /// The route's `match` as paths; conditions on more than the path are lost.
@@ -267,6 +268,7 @@ fn policy(path: &str, policy: &Map<String, Value>) -> Draft {
             "forward_not_matching_preflights" => {
                 forwards_unmatched_preflights = flag(&mut draft, &source, value);
             }
+            "filter_enabled" if percent(value) == Some(100) => {}
             "filter_enabled" | "shadow_enabled" => draft.flag(
                 Severity::Changed,
                 &source,
@@ -312,6 +314,21 @@ fn string_matcher(draft: &mut Draft, source: &str, matcher: &Value) {
         return;
     };
     translate(draft, source, &parsed, ignore_case);
+}
+
+/// A `RuntimeFractionalPercent`'s default as a percentage.
+fn percent(value: &Value) -> Option<u64> {
+    let fraction = value.get("default_value")?;
+    let numerator = fraction
+        .get("numerator")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let per = match fraction.get("denominator").and_then(Value::as_str) {
+        Some("TEN_THOUSAND") => 100,
+        Some("MILLION") => 10_000,
+        _ => 1,
+    };
+    Some(numerator / per)
 }
 
 /// Envoy writes lists and numbers as strings (`"GET, POST"`, `"600"`).

@@ -6,7 +6,7 @@
 //! the source's route did: that is a [`Severity::Widening`] finding.
 
 use super::{Finding, Severity};
-use regex_syntax::hir::{HirKind, Look};
+use regex_syntax::hir::{Hir, HirKind, Look};
 use serde_json::Value;
 use std::cmp::Reverse;
 
@@ -39,15 +39,16 @@ impl Scope {
             Some(host) if host.starts_with("*.") => (1, host.len()),
             Some(_) => (0, 0),
         };
-        let best_path = self
-            .paths
-            .iter()
-            .map(|p| match p.strip_suffix('*') {
-                Some(prefix) => (1, Reverse(prefix.len())),
-                None => (0, Reverse(p.len())),
-            })
-            .min()
-            .unwrap_or((2, Reverse(0)));
+        // Gateway API and Kong: an exact path before any prefix, longer first.
+        let longest = |prefix: bool| {
+            let lengths = self.paths.iter().filter(|p| p.ends_with('*') == prefix);
+            lengths.map(String::len).max()
+        };
+        let best_path = match (self.paths.is_empty(), longest(true)) {
+            (true, _) => (2, Reverse(0)),
+            (false, Some(len)) => (1, Reverse(len)),
+            (false, None) => (0, Reverse(longest(false).unwrap_or(0))),
+        };
         let (path_class, path_len) = if by_path { best_path } else { (0, Reverse(0)) };
         (host_class, Reverse(host_len), path_class, path_len)
     }
@@ -194,30 +195,41 @@ pub fn path(
 /// `/v1/.*` as `/v1/*`, `/health` as itself.
 fn regex_prefix(regex: &str) -> Option<String> {
     let hir = regex_syntax::parse(regex).ok()?;
-    let parts: Vec<_> = match hir.kind() {
-        HirKind::Concat(parts) => parts.iter().collect(),
-        _ => vec![&hir],
+    let mut parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.as_slice(),
+        _ => std::slice::from_ref(&hir),
     };
+    let look = |h: &Hir, at: Look| matches!(h.kind(), HirKind::Look(l) if *l == at);
+    if parts.first().is_some_and(|h| look(h, Look::Start)) {
+        parts = &parts[1..];
+    }
+    if parts.last().is_some_and(|h| look(h, Look::End)) {
+        parts = &parts[..parts.len() - 1];
+    }
+    // `.` leaves out only `\n`, which paths never hold.
+    let dot = |d: &str| regex_syntax::parse(d).ok();
+    let any = |h: &Hir| {
+        matches!(h.kind(), HirKind::Repetition(rep) if rep.min == 0 && rep.max.is_none()
+            && [dot("."), dot("(?s:.)")].contains(&Some((*rep.sub).clone())))
+    };
+    let split = parts
+        .iter()
+        .take_while(|h| matches!(h.kind(), HirKind::Literal(_)))
+        .count();
+    let (literals, rest) = parts.split_at(split);
     let mut path = String::new();
-    for (i, part) in parts.iter().enumerate() {
-        match part.kind() {
-            HirKind::Look(Look::Start) if i == 0 => {}
-            HirKind::Look(Look::End) if i == parts.len() - 1 => {}
-            HirKind::Literal(literal) => path.push_str(std::str::from_utf8(&literal.0).ok()?),
-            HirKind::Repetition(rep)
-                if i + 1 >= parts.len() - 1 && rep.min == 0 && rep.max.is_none() =>
-            {
-                // `.` leaves out only `\n`, which paths never hold.
-                let any = |dot: &str| regex_syntax::parse(dot).ok().as_ref() == Some(&*rep.sub);
-                if !(any(".") || any("(?s:.)")) {
-                    return None;
-                }
-                path.push('*');
-            }
-            _ => return None,
+    for literal in literals {
+        if let HirKind::Literal(literal) = literal.kind() {
+            path.push_str(std::str::from_utf8(&literal.0).ok()?);
         }
     }
-    (path.starts_with('/') && path.find('*').is_none_or(|i| i == path.len() - 1)).then_some(path)
+    if !rest.iter().all(any) || !path.starts_with('/') || path.contains('*') {
+        return None;
+    }
+    if !rest.is_empty() {
+        path.push('*');
+    }
+    Some(path)
 }
 
 /// A condition of the source's route that no `match` can carry.
