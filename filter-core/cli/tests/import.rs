@@ -351,7 +351,7 @@ fn envoy_json_in_camel_case_with_any_origin_and_credentials() {
         })
         .count();
     assert_eq!(credentials, 1, "{:#}", report["findings"]);
-    assert!(finding(&report, "")
+    assert!(finding(&report, "(the whole file)")
         .1
         .contains("applies to every host and path"));
 }
@@ -996,7 +996,7 @@ fn plain_output_is_the_config_and_findings_go_to_stderr() {
         config["policies"][0]["allow_origins"],
         json!(["https://app.example.com"])
     );
-    run.has_err_line("changed: : a cors plugin without its service or route: the policy applies to every host and path the plugin sees");
+    run.has_err_line("changed: (the whole file): found without the route or host it belongs to: the policy applies to every host and path the plugin sees");
     assert_eq!(common::run(&["import", "--strict", "kong", &path]).code, 3);
 }
 
@@ -1018,8 +1018,14 @@ fn failures() {
     assert_eq!(run(&["import", "nginx", &nothing]).code, 2);
     let not_cors = file("not-cors.yaml", "kind: Service\nspec: {}\n");
     for (kind, expected) in [
-        ("istio", "no Istio corsPolicy found"),
-        ("gateway-api", "no Gateway API CORS filter found"),
+        (
+            "istio",
+            "no Istio CORS settings found: expected a VirtualService",
+        ),
+        (
+            "gateway-api",
+            "no Gateway API CORS settings found: expected an HTTPRoute",
+        ),
     ] {
         let missing = run(&["import", kind, &not_cors]);
         assert_eq!(missing.code, 1);

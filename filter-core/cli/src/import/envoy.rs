@@ -3,17 +3,10 @@
 //! RDS file, with the `CorsPolicy` of its `typed_per_filter_config` (the
 //! route's own, else its virtual host's). A `CorsPolicy` alone is read too.
 
-use super::origins::{translate, Matcher};
+use super::origins::string_match;
 use super::scope::{self, PathMatch, Scope};
-use super::{split_list, Draft, Finding, Route, Severity, Source};
+use super::{list, split_list, Draft, Finding, Route, Severity, Source};
 use serde_json::{Map, Value};
-
-/// The fields that make an object a `CorsPolicy`.
-const ORIGIN_FIELDS: [&str; 3] = [
-    "allow_origin_string_match",
-    "allow_origin",
-    "allow_origin_regex",
-];
 
 /// Route match fields that are conditions a policy's `match` cannot carry.
 const LOST_CONDITIONS: [&str; 8] = [
@@ -27,22 +20,19 @@ const LOST_CONDITIONS: [&str; 8] = [
     "path_match_policy",
 ];
 
-pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
+/// A `CorsPolicy` and the path of its fields in findings.
+type Policy<'a> = (String, &'a Map<String, Value>);
+
+pub fn read(documents: &[Value]) -> Vec<Route> {
     let mut routes = Vec::new();
     for document in documents {
         walk(&snake_case_keys(document), "", &mut routes);
     }
-    if routes.iter().all(|r| r.cors.is_none()) {
-        return Err(format!(
-            "no Envoy CorsPolicy found: expected an object with {}",
-            ORIGIN_FIELDS.join(", ")
-        ));
-    }
-    Ok(routes)
+    routes
 }
 
 fn is_policy(fields: &Map<String, Value>) -> bool {
-    ORIGIN_FIELDS.iter().any(|f| fields.contains_key(*f))
+    fields.contains_key("allow_origin_string_match")
 }
 
 /// Finds virtual hosts, and policies outside any, in document order.
@@ -52,19 +42,8 @@ fn walk(value: &Value, path: &str, routes: &mut Vec<Route>) {
             virtual_host(fields, path, routes)
         }
         Value::Object(fields) if is_policy(fields) => {
-            let mut draft = policy(path, fields);
-            draft.flag(
-                Severity::Changed,
-                path.trim_end_matches('.'),
-                "a CorsPolicy outside any virtual host or route: the policy applies to every host and path the plugin sees",
-            );
-            routes.push(Route {
-                source: path.trim_end_matches('.').to_string(),
-                name: "imported".into(),
-                scopes: vec![Scope::default()],
-                cors: Some(draft),
-                findings: Vec::new(),
-            });
+            let draft = policy((path.to_string(), fields));
+            routes.push(Route::everywhere(path.trim_end_matches('.'), None, draft));
         }
         Value::Object(fields) => {
             for (key, child) in fields {
@@ -72,8 +51,8 @@ fn walk(value: &Value, path: &str, routes: &mut Vec<Route>) {
             }
         }
         Value::Array(items) => {
+            let path = path.strip_suffix('.').unwrap_or(path);
             for (i, child) in items.iter().enumerate() {
-                let path = path.strip_suffix('.').unwrap_or(path);
                 walk(child, &format!("{path}[{i}]."), routes);
             }
         }
@@ -87,36 +66,36 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
         .and_then(Value::as_str)
         .unwrap_or("imported");
     let mut host_findings = Vec::new();
-    let host_scope = Scope {
-        hosts: scope::hosts(
-            &mut host_findings,
-            &format!("{path}domains"),
-            fields.get("domains"),
-        ),
-        ..Scope::default()
-    };
+    let hosts = scope::hosts(
+        &mut host_findings,
+        &format!("{path}domains"),
+        fields.get("domains"),
+    );
     let own_policy = cors_of(fields, path).flatten();
-    let list = fields
-        .get("routes")
-        .and_then(Value::as_array)
-        .filter(|l| !l.is_empty());
-    let Some(list) = list else {
+    let mut host_routes = list(fields.get("routes")).peekable();
+    if host_routes.peek().is_none() {
         routes.push(Route {
             source: path.trim_end_matches('.').to_string(),
             name: name.to_string(),
-            scopes: vec![host_scope],
-            cors: own_policy.map(|(at, p)| policy(&at, p)),
+            scopes: vec![Scope {
+                hosts,
+                ..Scope::default()
+            }],
+            cors: own_policy.map(policy),
             findings: host_findings,
         });
         return;
-    };
-    for (i, route) in list.iter().enumerate() {
+    }
+    for (i, route) in host_routes {
         let at = format!("{path}routes[{i}].");
         let Some(route) = route.as_object() else {
             continue;
         };
         let mut findings = host_findings.clone();
-        let mut scope = host_scope.clone();
+        let mut scope = Scope {
+            hosts: hosts.clone(),
+            ..Scope::default()
+        };
         route_match(
             route.get("match"),
             &format!("{at}match."),
@@ -132,18 +111,16 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
                 .unwrap_or(name)
                 .to_string(),
             scopes: vec![scope],
-            cors: cors.map(|(at, p)| policy(&at, p)),
+            cors: cors.map(policy),
             findings,
         });
     }
 }
 
-/// The `CorsPolicy` a virtual host or route sets, with its path: in
+/// The `CorsPolicy` a virtual host or route sets: in
 /// `typed_per_filter_config` (possibly wrapped in a `FilterConfig`), or the
 /// deprecated `cors` field. `Some(None)` when it turns CORS off there
 /// (`filter_enabled` at 0%), `None` when it sets none.
-type Policy<'a> = (String, &'a Map<String, Value>);
-
 fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Policy<'a>>> {
     let typed = fields
         .get("typed_per_filter_config")
@@ -155,12 +132,10 @@ fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Poli
             (at, Some(config)),
         ]
     });
+    let route_cors = fields.get("route").and_then(|r| r.get("cors"));
     let legacy = [
         (format!("{path}cors."), fields.get("cors")),
-        (
-            format!("{path}route.cors."),
-            fields.get("route").and_then(|r| r.get("cors")),
-        ),
+        (format!("{path}route.cors."), route_cors),
     ];
     let is_cors = |c: &Map<String, Value>| {
         let kind = c.get("@type").and_then(Value::as_str).unwrap_or_default();
@@ -211,109 +186,67 @@ fn route_match(
     }
 }
 
-/// A `CorsPolicy` as a draft; `path` prefixes its fields in findings.
-fn policy(path: &str, policy: &Map<String, Value>) -> Draft {
+/// A `CorsPolicy` as a draft.
+fn policy((path, policy): Policy) -> Draft {
     let mut draft = Draft::new(Source::Envoy);
-    let at = |field: &str| format!("{path}{field}");
     let mut forwards_unmatched_preflights = true;
     for (key, value) in policy {
-        let source = at(key);
-        match key.as_str() {
-            "allow_origin_string_match" => {
-                for (i, matcher) in value.as_array().into_iter().flatten().enumerate() {
-                    string_matcher(&mut draft, &format!("{source}[{i}]"), matcher);
+        let source = format!("{path}{key}");
+        // Envoy writes lists and numbers as strings (`"GET, POST"`, `"600"`).
+        let text = match value {
+            Value::Number(n) => Some(n.to_string()),
+            value => value.as_str().map(str::to_string),
+        };
+        let items = text.as_deref().map(|text| split_list(&source, text));
+        let seconds: Option<f64> = text.as_deref().and_then(|t| t.trim().parse().ok());
+        // A `BoolValue`: `true`, or `{"value": true}`.
+        let flag = value.get("value").unwrap_or(value).as_bool();
+        match (key.as_str(), flag, items) {
+            ("allow_origin_string_match", _, _) => {
+                for (i, matcher) in list(Some(value)) {
+                    string_match(&mut draft, &format!("{source}[{i}]"), matcher);
                 }
             }
-            "allow_origin" | "allow_origin_regex" => {
-                for (i, entry) in value.as_array().into_iter().flatten().enumerate() {
-                    let source = format!("{source}[{i}]");
-                    let Some(entry) = entry.as_str() else {
-                        draft.flag(Severity::Untranslatable, &source, "is not a string; left out");
-                        continue;
-                    };
-                    let matcher = if key == "allow_origin" {
-                        Matcher::Exact(entry.to_string())
-                    } else {
-                        Matcher::Regex(entry.to_string())
-                    };
-                    translate(&mut draft, &source, &matcher, false);
-                }
+            ("allow_methods", _, Some(items)) => draft.methods = Some(items),
+            ("allow_headers", _, Some(items)) => draft.headers = items,
+            ("expose_headers", _, Some(items)) => draft.expose = items,
+            ("max_age", _, _) if seconds.is_some() => draft.max_age = seconds.map(|s| (source, s)),
+            ("allow_credentials", Some(true), _) => draft.credentials = Some(source),
+            ("allow_private_network_access", Some(on), _) => draft.private_network = on,
+            ("forward_not_matching_preflights", Some(on), _) => forwards_unmatched_preflights = on,
+            ("allow_credentials", Some(false), _) | ("@type", _, _) => {}
+            ("filter_enabled", _, _) if percent(value) == Some(100) => {}
+            ("filter_enabled" | "shadow_enabled", _, _) => {
+                let why = "runtime percentages have no equivalent: the filter applies the policy to every request (use \"mode\": \"shadow\" to only observe)";
+                draft.flag(Severity::Changed, &source, why);
             }
-            "allow_methods" => draft.methods = text(&mut draft, &source, value).map(|v| split_list(&source, &v)),
-            "allow_headers" => {
-                draft.headers = text(&mut draft, &source, value)
-                    .map(|v| split_list(&source, &v))
-                    .unwrap_or_default();
-            }
-            "expose_headers" => {
-                draft.expose = text(&mut draft, &source, value)
-                    .map(|v| split_list(&source, &v))
-                    .unwrap_or_default();
-            }
-            "max_age" => match text(&mut draft, &source, value).map(|v| v.trim().parse::<f64>()) {
-                Some(Ok(seconds)) => draft.max_age = Some((source, seconds)),
-                Some(Err(_)) => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not a number of seconds; left out",
-                ),
-                None => {}
-            },
-            "allow_credentials" => {
-                if flag(&mut draft, &source, value) {
-                    draft.credentials = Some(source);
-                }
-            }
-            "allow_private_network_access" => draft.private_network = flag(&mut draft, &source, value),
-            "forward_not_matching_preflights" => {
-                forwards_unmatched_preflights = flag(&mut draft, &source, value);
-            }
-            "filter_enabled" if percent(value) == Some(100) => {}
-            "filter_enabled" | "shadow_enabled" => draft.flag(
-                Severity::Changed,
+            (
+                "allow_methods"
+                | "allow_headers"
+                | "expose_headers"
+                | "max_age"
+                | "allow_credentials"
+                | "allow_private_network_access"
+                | "forward_not_matching_preflights",
+                _,
+                _,
+            ) => draft.flag(
+                Severity::Untranslatable,
                 &source,
-                "runtime percentages have no equivalent: the filter applies the policy to every request (use \"mode\": \"shadow\" to only observe)",
+                "does not have the type Envoy reads; left out",
             ),
-            "@type" => {}
             _ => draft.flag(Severity::Ignored, &source, "has no equivalent; left out"),
         }
     }
     if forwards_unmatched_preflights {
+        let why = "Envoy forwards preflights from origins it does not allow to the upstream (the default); the filter answers them 403 at the edge";
         draft.flag(
             Severity::Changed,
-            &at("forward_not_matching_preflights"),
-            "Envoy forwards preflights from origins it does not allow to the upstream (the default); the filter answers them 403 at the edge",
+            &format!("{path}forward_not_matching_preflights"),
+            why,
         );
     }
     draft
-}
-
-fn string_matcher(draft: &mut Draft, source: &str, matcher: &Value) {
-    let ignore_case = matcher.get("ignore_case").and_then(Value::as_bool) == Some(true);
-    let get = |key: &str| matcher.get(key).and_then(Value::as_str).map(str::to_string);
-    let parsed = if let Some(v) = get("exact") {
-        Matcher::Exact(v)
-    } else if let Some(v) = get("prefix") {
-        Matcher::Prefix(v)
-    } else if let Some(v) = get("suffix") {
-        Matcher::Suffix(v)
-    } else if let Some(v) = get("contains") {
-        Matcher::Contains(v)
-    } else if let Some(v) = matcher
-        .get("safe_regex")
-        .and_then(|r| r.get("regex"))
-        .and_then(Value::as_str)
-    {
-        Matcher::Regex(v.to_string())
-    } else {
-        draft.flag(
-            Severity::Untranslatable,
-            source,
-            "is not an exact, prefix, suffix, contains or safe_regex matcher; left out",
-        );
-        return;
-    };
-    translate(draft, source, &parsed, ignore_case);
 }
 
 /// A `RuntimeFractionalPercent`'s default as a percentage.
@@ -331,39 +264,22 @@ fn percent(value: &Value) -> Option<u64> {
     Some(numerator / per)
 }
 
-/// Envoy writes lists and numbers as strings (`"GET, POST"`, `"600"`).
-fn text(draft: &mut Draft, source: &str, value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => {
-            draft.flag(
-                Severity::Untranslatable,
-                source,
-                "is not a string; left out",
-            );
-            None
-        }
-    }
-}
-
-/// A `BoolValue`: `true`, or `{"value": true}`.
-fn flag(draft: &mut Draft, source: &str, value: &Value) -> bool {
-    match value.get("value").unwrap_or(value) {
-        Value::Bool(b) => *b,
-        _ => {
-            draft.flag(
-                Severity::Untranslatable,
-                source,
-                "is not true or false; left out",
-            );
-            false
-        }
-    }
-}
-
 /// Protobuf JSON may spell fields in lowerCamelCase (`allowOriginStringMatch`).
 fn snake_case_keys(value: &Value) -> Value {
+    let snake_case = |key: &str| {
+        let mut out = String::with_capacity(key.len() + 4);
+        for c in key.chars() {
+            if c.is_ascii_uppercase() && !key.starts_with('@') {
+                out.push('_');
+            }
+            out.push(if key.starts_with('@') {
+                c
+            } else {
+                c.to_ascii_lowercase()
+            });
+        }
+        out
+    };
     match value {
         Value::Object(fields) => Value::Object(
             fields
@@ -374,20 +290,4 @@ fn snake_case_keys(value: &Value) -> Value {
         Value::Array(items) => Value::Array(items.iter().map(snake_case_keys).collect()),
         other => other.clone(),
     }
-}
-
-fn snake_case(key: &str) -> String {
-    if key.starts_with('@') {
-        return key.to_string();
-    }
-    let mut out = String::with_capacity(key.len() + 4);
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -2,28 +2,19 @@
 //! service's `hosts` and the route's `match[].uri` as its scope, and its
 //! `corsPolicy`, if any. A `corsPolicy` object alone is read too.
 
-use super::origins::{translate, Matcher};
+use super::origins::string_match;
 use super::scope::{self, PathMatch, Scope};
-use super::{string_items, Draft, Route, Severity, Source};
+use super::{list, string_items, Draft, Finding, Route, Severity, Source};
 use serde_json::Value;
 
 /// Fields of a `match` entry that are not conditions.
 const NOT_CONDITIONS: [&str; 4] = ["uri", "ignoreUriCase", "name", "statPrefix"];
 
-pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
+pub fn read(documents: &[Value]) -> Vec<Route> {
     let mut routes = Vec::new();
     for document in documents {
-        if document.get("allowOrigins").is_some() || document.get("allowOrigin").is_some() {
-            let mut draft = Draft::new(Source::Istio);
-            cors_policy(&mut draft, "", document);
-            draft.flag(Severity::Changed, "corsPolicy", "a corsPolicy without its VirtualService: the policy applies to every host and path the plugin sees");
-            routes.push(Route {
-                source: String::new(),
-                name: "imported".into(),
-                scopes: vec![Scope::default()],
-                cors: Some(draft),
-                findings: Vec::new(),
-            });
+        if document.get("allowOrigins").is_some() {
+            routes.push(Route::everywhere("", None, cors_policy("", document)));
             continue;
         }
         let spec = document.get("spec");
@@ -53,63 +44,47 @@ pub fn read(documents: &[Value]) -> Result<Vec<Route>, String> {
                 ..Scope::default()
             };
             route_match(&mut scope, &mut findings, &at, route);
-            let cors = route.get("corsPolicy").map(|policy| {
-                let mut draft = Draft::new(Source::Istio);
-                cors_policy(&mut draft, &format!("{at}.corsPolicy"), policy);
-                draft
-            });
+            let cors = route
+                .get("corsPolicy")
+                .map(|p| cors_policy(&format!("{at}.corsPolicy."), p));
             let name = route.get("name").and_then(Value::as_str).or(service);
+            let name = name.unwrap_or("imported").to_string();
             routes.push(Route {
                 source: at,
-                name: name.unwrap_or("imported").to_string(),
+                name,
                 scopes: vec![scope],
                 cors,
                 findings,
             });
         }
     }
-    if routes.iter().all(|r| r.cors.is_none()) {
-        return Err(
-            "no Istio corsPolicy found: expected a VirtualService with spec.http[].corsPolicy, or a corsPolicy object".into(),
-        );
-    }
-    Ok(routes)
-}
-
-fn prefix(path: &str) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{path}.")
-    }
+    routes
 }
 
 /// The route's `match[].uri` as paths (the entries are alternatives); a
 /// route that matches on more than the URI is flagged.
-fn route_match(scope: &mut Scope, findings: &mut Vec<super::Finding>, at: &str, route: &Value) {
-    let Some(matches) = route.get("match").and_then(Value::as_array) else {
-        return;
-    };
+fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: &Value) {
     let mut paths = Vec::new();
-    let mut any_path = matches.is_empty();
-    for (i, condition) in matches.iter().enumerate() {
+    let mut any_path = false;
+    for (i, condition) in list(route.get("match")) {
         let source = format!("{at}.match[{i}]");
-        for key in condition.as_object().into_iter().flatten().map(|(k, _)| k) {
+        for key in condition.as_object().into_iter().flat_map(|c| c.keys()) {
             if !NOT_CONDITIONS.contains(&key.as_str()) {
                 scope::lost_condition(findings, &format!("{source}.{key}"));
             }
         }
         scope.ignore_case = condition.get("ignoreUriCase") == Some(&Value::Bool(true));
-        let uri = condition.get("uri");
-        let get = |key| uri.and_then(|u| u.get(key)).and_then(Value::as_str);
-        let path = match (get("exact"), get("prefix"), get("regex")) {
+        let uri = |key| {
+            condition
+                .get("uri")
+                .and_then(|u| u.get(key))
+                .and_then(Value::as_str)
+        };
+        let path = match (uri("exact"), uri("prefix"), uri("regex")) {
             (Some(p), _, _) => PathMatch::Exact(p),
             (_, Some(p), _) => PathMatch::Prefix(p),
             (_, _, Some(r)) => PathMatch::Regex(r),
-            _ => {
-                any_path = true;
-                continue;
-            }
+            _ => PathMatch::Prefix("/"),
         };
         match scope::path(findings, &format!("{source}.uri"), path) {
             Some(entries) => paths.extend(entries),
@@ -121,31 +96,24 @@ fn route_match(scope: &mut Scope, findings: &mut Vec<super::Finding>, at: &str, 
     }
 }
 
-fn cors_policy(draft: &mut Draft, path: &str, policy: &Value) {
-    let Some(fields) = policy.as_object() else {
-        draft.flag(Severity::Untranslatable, path, "is not an object");
-        return;
-    };
+/// A `corsPolicy` as a draft; `path` prefixes its fields in findings.
+fn cors_policy(path: &str, policy: &Value) -> Draft {
+    let mut draft = Draft::new(Source::Istio);
     let mut forwards_unmatched_preflights = true;
-    for (key, value) in fields {
-        let source = format!("{}{key}", prefix(path));
+    for (key, value) in policy.as_object().into_iter().flatten() {
+        let source = format!("{path}{key}");
         match key.as_str() {
             "allowOrigins" => {
-                for (i, matcher) in value.as_array().into_iter().flatten().enumerate() {
-                    string_match(draft, &format!("{source}[{i}]"), matcher);
+                for (i, matcher) in list(Some(value)) {
+                    string_match(&mut draft, &format!("{source}[{i}]"), matcher);
                 }
             }
-            "allowOrigin" => {
-                for item in string_items(draft, &source, value) {
-                    translate(draft, &item.source, &Matcher::Exact(item.value), false);
-                }
-            }
-            "allowMethods" => draft.methods = Some(string_items(draft, &source, value)),
-            "allowHeaders" => draft.headers = string_items(draft, &source, value),
-            "exposeHeaders" => draft.expose = string_items(draft, &source, value),
-            "maxAge" => match value.as_str().map(duration_seconds) {
-                Some(Some(seconds)) => draft.max_age = Some((source, seconds)),
-                _ => draft.flag(
+            "allowMethods" => draft.methods = Some(string_items(&mut draft, &source, value)),
+            "allowHeaders" => draft.headers = string_items(&mut draft, &source, value),
+            "exposeHeaders" => draft.expose = string_items(&mut draft, &source, value),
+            "maxAge" => match value.as_str().and_then(duration_seconds) {
+                Some(seconds) => draft.max_age = Some((source, seconds)),
+                None => draft.flag(
                     Severity::Untranslatable,
                     &source,
                     "is not a duration such as \"24h\" or \"600s\"; left out",
@@ -161,47 +129,26 @@ fn cors_policy(draft: &mut Draft, path: &str, policy: &Value) {
                 ),
             },
             "unmatchedPreflights" => {
-                forwards_unmatched_preflights = value.as_str() != Some("IGNORE");
+                forwards_unmatched_preflights = value.as_str() != Some("IGNORE")
             }
             _ => draft.flag(Severity::Ignored, &source, "has no equivalent; left out"),
         }
     }
     if forwards_unmatched_preflights {
+        let why = "Istio forwards preflights from origins it does not allow to the upstream (FORWARD, the default); the filter answers them 403 at the edge";
         draft.flag(
             Severity::Changed,
-            &format!("{}unmatchedPreflights", prefix(path)),
-            "Istio forwards preflights from origins it does not allow to the upstream (FORWARD, the default); the filter answers them 403 at the edge",
+            &format!("{path}unmatchedPreflights"),
+            why,
         );
     }
-}
-
-/// Istio's `StringMatch`: `exact`, `prefix` or `regex` (RE2, full match).
-fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
-    let get = |key: &str| matcher.get(key).and_then(Value::as_str).map(str::to_string);
-    let parsed = if let Some(v) = get("exact") {
-        Matcher::Exact(v)
-    } else if let Some(v) = get("prefix") {
-        Matcher::Prefix(v)
-    } else if let Some(v) = get("regex") {
-        Matcher::Regex(v)
-    } else {
-        draft.flag(
-            Severity::Untranslatable,
-            source,
-            "is not an exact, prefix or regex match; left out",
-        );
-        return;
-    };
-    translate(draft, source, &parsed, false);
+    draft
 }
 
 /// A Go or protobuf duration (`"24h"`, `"1h30m"`, `"600s"`, `"1.5s"`) in seconds.
 fn duration_seconds(text: &str) -> Option<f64> {
     let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    let mut total = 0.0;
+    let mut total = None;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -216,27 +163,10 @@ fn duration_seconds(text: &str) -> Option<f64> {
             "m" => 60.0,
             "s" => 1.0,
             "ms" => 0.001,
-            "us" | "µs" => 0.000_001,
-            "ns" => 0.000_000_001,
             _ => return None,
         };
-        total += number * scale;
+        total = Some(total.unwrap_or(0.0) + number * scale);
         rest = &rest[unit..];
     }
-    Some(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_seconds;
-
-    #[test]
-    fn durations() {
-        assert_eq!(duration_seconds("24h"), Some(86400.0));
-        assert_eq!(duration_seconds("1h30m"), Some(5400.0));
-        assert_eq!(duration_seconds("600s"), Some(600.0));
-        assert_eq!(duration_seconds("1.5s"), Some(1.5));
-        assert_eq!(duration_seconds("10"), None);
-        assert_eq!(duration_seconds("1d"), None);
-    }
+    total
 }

@@ -17,7 +17,7 @@ mod regex;
 mod scope;
 
 pub use filter_core::PluginConfig;
-use filter_core::{normalize_origin_entry, Config, Match, PolicyConfig, Problem};
+use filter_core::{Config, Match, PolicyConfig, Problem};
 use scope::Scope;
 use serde::Serialize;
 use serde_json::Value;
@@ -39,6 +39,20 @@ impl Source {
             "kong" => Some(Source::Kong),
             "gateway-api" => Some(Source::GatewayApi),
             _ => None,
+        }
+    }
+
+    /// What holds CORS settings in the source's files.
+    fn expected(self) -> &'static str {
+        match self {
+            Source::Envoy => {
+                "a CorsPolicy (allow_origin_string_match), alone or in a virtual host or route"
+            }
+            Source::Istio => "a VirtualService with spec.http[].corsPolicy, or a corsPolicy object",
+            Source::Kong => {
+                "a plugin with name (or plugin) \"cors\" and a config, or the config itself"
+            }
+            Source::GatewayApi => "an HTTPRoute with a rule's filters[] entry of type CORS",
         }
     }
 
@@ -87,7 +101,7 @@ pub struct Item {
 }
 
 /// The CORS settings of one route, being assembled from the source.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Draft {
     proxy: &'static str,
     pub origins: Vec<Item>,
@@ -106,30 +120,22 @@ impl Draft {
     fn new(source: Source) -> Draft {
         Draft {
             proxy: source.proxy(),
-            origins: Vec::new(),
-            methods: None,
-            headers: Vec::new(),
-            expose: Vec::new(),
-            credentials: None,
-            max_age: None,
-            private_network: false,
-            findings: Vec::new(),
+            ..Draft::default()
         }
     }
 
     pub fn flag(&mut self, severity: Severity, source: &str, message: impl Into<String>) {
+        let (source, message) = (source.to_string(), message.into());
         self.findings.push(Finding {
             severity,
-            source: source.to_string(),
-            message: message.into(),
+            source,
+            message,
         });
     }
 
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
-        self.origins.push(Item {
-            source: source.to_string(),
-            value: entry.into(),
-        });
+        let (source, value) = (source.to_string(), entry.into());
+        self.origins.push(Item { source, value });
     }
 }
 
@@ -146,6 +152,36 @@ pub struct Route {
     pub cors: Option<Draft>,
     /// What its scope could not carry.
     pub findings: Vec<Finding>,
+}
+
+impl Route {
+    /// CORS settings found without the route they belong to: they apply
+    /// wherever the plugin runs.
+    fn everywhere(source: &str, name: Option<&str>, mut draft: Draft) -> Route {
+        let source = if source.is_empty() {
+            "(the whole file)"
+        } else {
+            source
+        };
+        let why = "found without the route or host it belongs to: the policy applies to every host and path the plugin sees";
+        draft.flag(Severity::Changed, source, why);
+        Route {
+            source: source.to_string(),
+            name: name.unwrap_or("imported").to_string(),
+            scopes: vec![Scope::default()],
+            cors: Some(draft),
+            findings: Vec::new(),
+        }
+    }
+}
+
+/// A JSON list's elements with their positions; none when it is no list.
+pub fn list(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
 }
 
 /// What `import` produced.
@@ -185,8 +221,14 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         Source::Istio => istio::read(&documents),
         Source::Kong => kong::read(&documents),
         Source::GatewayApi => gateway::read(&documents),
+    };
+    if routes.iter().all(|r| r.cors.is_none()) {
+        return Err(plain(format!(
+            "no {} CORS settings found: expected {}",
+            source.proxy(),
+            source.expected()
+        )));
     }
-    .map_err(plain)?;
     let mut findings = Vec::new();
     let mut built = Vec::with_capacity(routes.len());
     for route in routes {
@@ -278,156 +320,151 @@ fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
-/// out and flagged, and the result is checked by the engine itself. `None`
+/// out and flagged, item by item, as the engine itself judges it. `None`
 /// when no origin is left.
 fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     let proxy = draft.proxy;
     let mut origins: Vec<Item> = Vec::new();
     for item in std::mem::take(&mut draft.origins) {
-        match normalize_origin_entry(&item.value) {
-            Ok(entry) if origins.iter().any(|o| o.value == entry) => {}
-            Ok(entry) => origins.push(Item {
-                source: item.source,
-                value: entry,
-            }),
-            Err(problem) => draft.flag(
-                Severity::Untranslatable,
-                &item.source,
-                format!("\"{}\" is left out: {problem}", item.value),
-            ),
+        // What the engine refuses stays as written, for it to explain.
+        let value = normalize(&item.value).unwrap_or(item.value);
+        if !origins.iter().any(|o| o.value == value) {
+            origins.push(Item { value, ..item });
         }
     }
     if let Some(any) = origins.iter().find(|o| o.value == "*").cloned() {
+        if let Some(credentials) = draft.credentials.take() {
+            let why = format!("every origin is allowed with credentials ({credentials}): {proxy} echoes the Origin, so any site can read responses made with the user's cookies. Imported without allow_credentials; list the origins that need credentials and set it again");
+            draft.flag(Severity::Insecure, &any.source, why);
+        }
         origins = vec![any];
     }
-    if let Some(credentials) = draft.credentials.clone() {
-        if let Some(any) = origins.iter().find(|o| o.value == "*") {
-            let source = any.source.clone();
-            draft.flag(
-                Severity::Insecure,
-                &source,
-                format!(
-                    "every origin is allowed with credentials ({credentials}): {proxy} echoes the Origin, so any site can read responses made with the user's cookies. Imported without allow_credentials; list the origins that need credentials and set it again"
-                ),
-            );
-            draft.credentials = None;
-        }
-    }
-    let credentials = draft.credentials.is_some();
-    let mut methods = draft.methods.take();
-    let mut headers = std::mem::take(&mut draft.headers);
-    let mut expose = std::mem::take(&mut draft.expose);
+    let default_methods = draft.methods.is_none();
+    let methods = draft.methods.take().unwrap_or_default();
+    let (headers, expose) = (
+        std::mem::take(&mut draft.headers),
+        std::mem::take(&mut draft.expose),
+    );
+    let mut lists = [origins, methods, headers, expose];
     let max_age = draft.max_age.take().map(|(source, seconds)| {
         let clamped = seconds.clamp(0.0, 86400.0).floor();
         if clamped != seconds {
-            draft.flag(Severity::Changed, &source, format!("max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)"));
+            let why = format!("max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)");
+            draft.flag(Severity::Changed, &source, why);
         }
         serde_json::Number::from(clamped as u64)
     });
     let values = |items: &[Item]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
-    // Let the engine judge what remains; drop what it refuses, item by item.
-    loop {
-        if origins.is_empty() {
-            return None;
-        }
+    while !lists[0].is_empty() {
+        let methods = &lists[1];
         let policy = PolicyConfig {
             name: "imported".into(),
             r#match: Match::default(),
-            allow_origins: values(&origins),
-            allow_methods: methods.as_deref().filter(|m| !m.is_empty()).map(values),
-            allow_headers: values(&headers),
-            expose_headers: values(&expose),
-            allow_credentials: credentials,
+            allow_origins: values(&lists[0]),
+            allow_methods: (!default_methods && !methods.is_empty()).then(|| values(methods)),
+            allow_headers: values(&lists[2]),
+            expose_headers: values(&lists[3]),
+            allow_credentials: draft.credentials.is_some(),
             max_age: max_age.clone(),
             allow_private_network: draft.private_network,
             disallowed: Default::default(),
         };
-        let config = PluginConfig {
-            schema: None,
-            mode: Default::default(),
-            policies: vec![policy.clone()],
-        };
-        let json = serde_json::to_string(&config).unwrap_or_default();
-        let errors = match Config::from_json(json.as_bytes()) {
-            Ok(_) => return Some(policy),
-            Err(errors) => errors,
-        };
-        let refused = errors.iter().find_map(|error| {
-            let (list, index) = list_index(error.field())?;
-            let items = match list {
-                "allow_origins" => &mut origins,
-                "allow_methods" => methods.as_mut()?,
-                "allow_headers" => &mut headers,
-                "expose_headers" => &mut expose,
-                _ => return None,
-            };
-            (index < items.len()).then(|| (items.remove(index), error.problem().clone()))
-        });
-        let Some((item, problem)) = refused else {
-            draft.flag(
-                Severity::Untranslatable,
-                "",
-                format!("the filter refuses the imported policy:\n{errors}"),
-            );
-            return None;
-        };
-        let severity = match problem {
-            Problem::ForbiddenMethod
-            | Problem::ForbiddenRequestHeader
-            | Problem::ForbiddenResponseHeader => Severity::Ignored,
-            Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
-                Severity::Insecure
+        match complaint(&policy) {
+            None => return Some(policy),
+            Some((Some((list, index)), severity, why)) if index < lists[list].len() => {
+                let item = lists[list].remove(index);
+                draft.flag(
+                    severity,
+                    &item.source,
+                    format!("\"{}\" is left out: {why}", item.value),
+                );
             }
-            Problem::CredentialsWithWildcard => Severity::Changed,
-            _ => Severity::Untranslatable,
-        };
-        draft.flag(
-            severity,
-            &item.source,
-            format!("\"{}\" is left out: {problem}", item.value),
-        );
+            Some((_, _, why)) => {
+                let why = format!("the filter refuses the imported policy: {why}");
+                draft.flag(Severity::Untranslatable, "", why);
+                return None;
+            }
+        }
     }
+    None
 }
 
-/// `allow_headers[3]` as `("allow_headers", 3)`.
-fn list_index(field: &str) -> Option<(&str, usize)> {
-    let (list, rest) = field.split_once('[')?;
-    Some((list, rest.strip_suffix(']')?.parse().ok()?))
+/// An `allow_origins` entry as the engine reads it, when it accepts it.
+fn normalize(entry: &str) -> Option<String> {
+    filter_core::normalize_origin_entry(entry).ok()
+}
+
+/// The lists of a policy, in the order `finish` keeps them.
+const LISTS: [&str; 4] = [
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+];
+
+/// The engine's first complaint about a policy: the list (by its place in
+/// [`LISTS`]) and the position of the item it refuses, when it is one, how
+/// much that matters, and why.
+type Complaint = (Option<(usize, usize)>, Severity, String);
+
+fn complaint(policy: &PolicyConfig) -> Option<Complaint> {
+    let config = PluginConfig {
+        schema: None,
+        mode: Default::default(),
+        policies: vec![policy.clone()],
+    };
+    let json = serde_json::to_string(&config).unwrap_or_default();
+    let errors = Config::from_json(json.as_bytes()).err()?;
+    let error = errors.iter().next()?;
+    let item = error.field().split_once('[').and_then(|(list, index)| {
+        let list = LISTS.iter().position(|l| *l == list)?;
+        Some((list, index.strip_suffix(']')?.parse().ok()?))
+    });
+    let severity = match error.problem() {
+        Problem::ForbiddenMethod
+        | Problem::ForbiddenRequestHeader
+        | Problem::ForbiddenResponseHeader => Severity::Ignored,
+        Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
+            Severity::Insecure
+        }
+        Problem::CredentialsWithWildcard => Severity::Changed,
+        _ => Severity::Untranslatable,
+    };
+    Some((item, severity, error.problem().to_string()))
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
 pub fn split_list(source: &str, value: &str) -> Vec<Item> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .enumerate()
-        .map(|(i, v)| Item {
-            source: format!("{source}[{i}]"),
-            value: v.to_string(),
-        })
-        .collect()
+    let values = value.split(',').map(str::trim).filter(|v| !v.is_empty());
+    let item = |(i, v): (usize, &str)| Item {
+        source: format!("{source}[{i}]"),
+        value: v.to_string(),
+    };
+    values.enumerate().map(item).collect()
 }
 
 /// A list of strings, each with its position.
 pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item> {
-    let Some(list) = value.as_array() else {
+    if !value.is_array() {
         draft.flag(
             Severity::Untranslatable,
             source,
             "is not a list of strings; left out",
         );
-        return Vec::new();
-    };
-    let mut items = Vec::with_capacity(list.len());
-    for (i, entry) in list.iter().enumerate() {
-        let path = format!("{source}[{i}]");
+    }
+    let mut items = Vec::new();
+    for (i, entry) in list(Some(value)) {
+        let source = format!("{source}[{i}]");
         match entry.as_str() {
-            Some(s) => items.push(Item {
-                source: path,
-                value: s.to_string(),
+            Some(value) => items.push(Item {
+                source,
+                value: value.to_string(),
             }),
-            None => draft.flag(Severity::Untranslatable, &path, "is not a string; left out"),
+            None => draft.flag(
+                Severity::Untranslatable,
+                &source,
+                "is not a string; left out",
+            ),
         }
     }
     items
@@ -435,15 +472,14 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
 
 /// Prints the findings for people, one a line.
 pub fn render_findings(findings: &[Finding]) -> String {
-    findings
-        .iter()
-        .map(|f| {
-            let severity = serde_json::to_value(f.severity).ok();
-            let severity = severity
-                .as_ref()
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            format!("{severity}: {}: {}\n", f.source, f.message)
-        })
-        .collect()
+    let line = |f: &Finding| {
+        let severity = serde_json::to_value(f.severity).unwrap_or_default();
+        format!(
+            "{}: {}: {}\n",
+            severity.as_str().unwrap_or_default(),
+            f.source,
+            f.message
+        )
+    };
+    findings.iter().map(line).collect()
 }

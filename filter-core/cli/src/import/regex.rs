@@ -10,6 +10,7 @@
 //! that allows more than the regex did is kept only where the recognizer took
 //! that liberty on purpose (a glob for `[0-9]+`), with an example to review.
 
+use super::{Draft, Severity};
 use filter_core::{Config, Outcome, Request};
 use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
@@ -24,31 +25,54 @@ pub enum Anchoring {
     Start,
 }
 
+/// Adds the entries that mean the same as a source's origin regex, or
+/// flags why none do. `shown` is the regex as the user wrote it;
+/// `pattern` what the source runs.
+pub fn import(draft: &mut Draft, source: &str, shown: &str, pattern: &str, anchoring: Anchoring) {
+    let proxy = draft.proxy;
+    let translated = SourceRegex::parse(pattern, anchoring).and_then(|regex| match regex.is_match("*") {
+        // Envoy's filter allows every origin when a matcher matches "*".
+        true if anchoring == Anchoring::Full => {
+            let why = format!("regex \"{shown}\" matches the text \"*\", which {proxy} takes as allowing every origin; imported as \"*\"");
+            draft.flag(Severity::Insecure, source, why);
+            Ok((vec!["*".to_string()], None))
+        }
+        _ => regex.translate(),
+    });
+    match translated {
+        Ok((entries, widens)) => {
+            if let Some(widens) = widens {
+                let why =
+                    format!("regex \"{shown}\" is imported as a glob that allows more: {widens}");
+                draft.flag(Severity::Widening, source, why);
+            }
+            for entry in entries {
+                draft.origin(source, entry);
+            }
+        }
+        Err(why) => {
+            // The regex matches an origin no entry allows: a site can use it.
+            let severity = match why.contains(EXAMPLE) || why.starts_with("matches") {
+                true => Severity::Insecure,
+                false => Severity::Untranslatable,
+            };
+            draft.flag(
+                severity,
+                source,
+                format!("regex \"{shown}\" is left out: it {why}"),
+            );
+        }
+    }
+}
+
 /// A source regex, parsed.
-pub struct SourceRegex {
+struct SourceRegex {
     /// The regex as the source runs it, anchors added.
     regex: Regex,
     /// What the recognizer reads: `(?i)` removed (browsers send origins in
     /// lowercase, so it changes nothing that matters).
     hir: Hir,
     fold_case: bool,
-}
-
-/// The entries a regex translates to.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Translation {
-    pub entries: Vec<String>,
-    /// Set when the entries allow an origin the regex did not: which.
-    pub widens: Option<String>,
-}
-
-/// Why a regex was not translated.
-#[derive(Debug)]
-pub struct Refusal {
-    pub message: String,
-    /// The regex matches origins that no entry allows: some site can take
-    /// advantage of it.
-    pub over_broad: bool,
 }
 
 /// How a refusal shows an origin the regex matches and should not.
@@ -62,9 +86,8 @@ const MAX_ALTERNATIVES: usize = 32;
 const LABEL_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789-";
 
 impl SourceRegex {
-    /// # Errors
     /// The complaint when the pattern is not a valid RE2 regex.
-    pub fn parse(pattern: &str, anchoring: Anchoring) -> Result<Self, String> {
+    fn parse(pattern: &str, anchoring: Anchoring) -> Result<Self, String> {
         let anchor = |body: &str| match anchoring {
             Anchoring::Full => format!("^(?:{body})$"),
             Anchoring::Start => format!("^(?:{body})"),
@@ -89,24 +112,18 @@ impl SourceRegex {
     }
 
     /// Whether the regex, as the source runs it, matches `value`.
-    pub fn is_match(&self, value: &str) -> bool {
+    fn is_match(&self, value: &str) -> bool {
         self.regex.is_match(value)
     }
 
-    /// The `allow_origins` entries that allow the same origins.
-    ///
-    /// # Errors
-    /// Why no such entries exist, with an origin the regex wrongly allows
-    /// when one shows it.
-    pub fn translate(&self) -> Result<Translation, Refusal> {
-        let refuse = |message: String| Refusal {
-            over_broad: message.contains(EXAMPLE),
-            message,
-        };
+    /// The `allow_origins` entries that allow the same origins, and what
+    /// they allow besides when a glob took a liberty; or why there are none,
+    /// with an origin the regex wrongly allows when one shows it.
+    fn translate(&self) -> Result<(Vec<String>, Option<String>), String> {
         let mut entries: Vec<String> = Vec::new();
         let mut liberal = false;
-        for alternative in expand(&self.hir).map_err(refuse)? {
-            let rendered = self.render(&merge_text(&alternative)).map_err(refuse)?;
+        for alternative in expand(&self.hir)? {
+            let rendered = self.render(&merge_text(&alternative))?;
             if let Some((entry, took_liberty)) = rendered {
                 liberal |= took_liberty;
                 if !entries.contains(&entry) {
@@ -121,10 +138,10 @@ impl SourceRegex {
             .collect();
         entries.retain(|e| !any_port.contains(e));
         if entries.is_empty() {
-            return Err(refuse("matches no origin a browser sends".into()));
+            return Err("does not match any origin a browser sends".into());
         }
         let widens = self.verify(&entries, liberal)?;
-        Ok(Translation { entries, widens })
+        Ok((entries, widens))
     }
 
     /// One alternative as an entry, and whether a glob there allows more
@@ -245,19 +262,16 @@ impl SourceRegex {
     /// regex matching an origin the entries do not allow refuses the
     /// translation; the reverse does too, unless `liberal` (a glob stood in
     /// for a narrower class), when it is what the translation widens.
-    fn verify(&self, entries: &[String], liberal: bool) -> Result<Option<String>, Refusal> {
+    fn verify(&self, entries: &[String], liberal: bool) -> Result<Option<String>, String> {
         let listed = entries.join(", ");
         let document =
             serde_json::json!({"policies": [{"name": "probe", "allow_origins": entries}]});
         let config = Config::from_json(document.to_string().as_bytes()).map_err(|errors| {
             let first = errors.iter().next().map(|e| e.problem().to_string());
-            Refusal {
-                message: format!(
-                    "translates to {listed}, which the filter refuses: {}",
-                    first.unwrap_or_default()
-                ),
-                over_broad: false,
-            }
+            format!(
+                "translates to {listed}, which the filter refuses: {}",
+                first.unwrap_or_default()
+            )
         })?;
         let allows = |origin: &str| {
             let request = Request {
@@ -265,30 +279,32 @@ impl SourceRegex {
                 origin: Some(origin.as_bytes()),
                 ..Request::default()
             };
-            let decide = |p: &filter_core::Policy| p.decide(&request).outcome;
+            let outcome = |p: &filter_core::Policy| p.decide(&request).outcome;
             config
                 .policies()
                 .iter()
-                .any(|p| decide(p) == Outcome::ActualAllowed)
+                .any(|p| outcome(p) == Outcome::ActualAllowed)
         };
         let mut widens = None;
         for probe in probes(entries) {
-            let message = match (self.is_match(&probe), allows(&probe)) {
-                (true, false) => format!("matches \"{probe}\", which {listed} would not allow"),
+            match (self.is_match(&probe), allows(&probe)) {
+                (true, false) => {
+                    return Err(format!(
+                        "matches \"{probe}\", which {listed} would not allow"
+                    ))
+                }
                 (false, true) if liberal => {
                     let why =
                         format!("{listed} also allows \"{probe}\", which the regex does not match");
                     widens.get_or_insert(why);
-                    continue;
                 }
-                (false, true) => format!("does not match \"{probe}\", which {listed} would allow"),
-                _ => continue,
-            };
-            let over_broad = message.starts_with("matches");
-            return Err(Refusal {
-                message,
-                over_broad,
-            });
+                (false, true) => {
+                    return Err(format!(
+                        "does not match \"{probe}\", which {listed} would allow"
+                    ))
+                }
+                _ => {}
+            }
         }
         Ok(widens)
     }
@@ -463,29 +479,4 @@ fn members(class: &Class) -> String {
 
 fn covers_label(chars: &str) -> bool {
     LABEL_CHARS.chars().all(|c| chars.contains(c))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn translate(pattern: &str) -> Result<Translation, String> {
-        let regex = SourceRegex::parse(pattern, Anchoring::Full)?;
-        regex.translate().map_err(|r| r.message)
-    }
-
-    #[test]
-    fn label_repetitions_become_single_label_globs() {
-        let exact = translate(r"^https://pr-[a-z0-9-]+\.preview\.example\.com$").unwrap();
-        assert_eq!(exact.entries, ["https://pr-*.preview.example.com"]);
-        assert_eq!(exact.widens, None);
-        let vercel = translate(r"^https://myapp-[a-z0-9]+-team\.vercel\.app$").unwrap();
-        assert_eq!(vercel.entries, ["https://myapp-*-team.vercel.app"]);
-        let digits = translate(r"^https://pr-[0-9]+\.preview\.example\.com$").unwrap();
-        assert_eq!(digits.entries, ["https://pr-*.preview.example.com"]);
-        assert!(digits
-            .widens
-            .unwrap()
-            .contains("\"https://pr-a-b.preview.example.com\""));
-    }
 }
