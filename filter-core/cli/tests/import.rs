@@ -388,14 +388,20 @@ fn envoy_origin_regexes() {
         ),
     ];
     for (regex, entries) in translated {
-        let policy = json!({"allow_origin_string_match": [{"safe_regex": {"regex": regex}}]});
-        let report = import("envoy", "regex.json", &policy.to_string(), &[]);
         assert_eq!(
-            report["config"]["policies"][0]["allow_origins"],
-            json!(entries),
+            policy_origins(&report_of(regex)),
+            &json!(entries),
             "{regex}"
         );
     }
+    // vercel.app is a public suffix: other Vercel users can get such names.
+    let vercel = report_of(r"https://myapp-[a-z0-9-]+-team\.vercel\.app");
+    let (severity, message) = finding(&vercel, "allow_origin_string_match[0]");
+    assert_eq!(severity, "insecure");
+    assert!(
+        message.contains("spans the public suffix vercel.app"),
+        "{message}"
+    );
     let refused = [
         (
             r"^https://app.example.com$",
@@ -439,6 +445,11 @@ fn envoy_origin_regexes() {
         assert_eq!(got, severity, "{regex}: {message}");
         assert!(message.contains(why), "{regex}: {message}");
     }
+}
+
+fn report_of(regex: &str) -> Value {
+    let policy = json!({"allow_origin_string_match": [{"safe_regex": {"regex": regex}}]});
+    import("envoy", "regex.json", &policy.to_string(), &[])
 }
 
 fn policy_origins(report: &Value) -> &Value {

@@ -328,6 +328,10 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     for item in std::mem::take(&mut draft.origins) {
         // What the engine refuses stays as written, for it to explain.
         let value = normalize(&item.value).unwrap_or(item.value);
+        if let Some(suffix) = filter_core::covers_public_suffix(&value) {
+            let why = format!("\"{value}\" spans the public suffix {suffix}: anyone who registers a matching name there is allowed, as in {proxy}; list your own origins");
+            draft.flag(Severity::Insecure, &item.source, why);
+        }
         if !origins.iter().any(|o| o.value == value) {
             origins.push(Item { value, ..item });
         }

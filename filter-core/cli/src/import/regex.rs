@@ -368,8 +368,9 @@ fn expand(hir: &Hir) -> Result<Vec<Vec<Atom<'_>>>, String> {
         HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF) => vec![vec![Atom::Start]],
         HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF) => vec![vec![Atom::End]],
         HirKind::Look(_) => return Err("uses word-boundary assertions".into()),
-        // `[ab]` (and `a|b`, which RE2 reads as a class) like an alternation.
-        HirKind::Class(class) if members(class).len() <= 8 && is_ascii(class) => members(class)
+        // `[ab]` (and `a|b`, which RE2 reads as a class) like an alternation;
+        // what is not printable ASCII is never in an origin.
+        HirKind::Class(class) if members(class).len() <= 8 => members(class)
             .chars()
             .map(|c| vec![Atom::Text(c.to_string())])
             .collect(),
@@ -452,13 +453,6 @@ fn class_of(hir: &Hir) -> Option<&Class> {
         HirKind::Class(class) => Some(class),
         HirKind::Capture(capture) => class_of(&capture.sub),
         _ => None,
-    }
-}
-
-fn is_ascii(class: &Class) -> bool {
-    match class {
-        Class::Unicode(u) => u.ranges().iter().all(|r| r.end().is_ascii()),
-        Class::Bytes(c) => c.ranges().iter().all(|r| r.end().is_ascii()),
     }
 }
 

@@ -92,17 +92,11 @@ fn paths_overlap(a: &str, b: &str) -> bool {
     }
 }
 
-/// Sorts `(position, scope)` pairs into the order the filter must try them.
-pub fn order<T: Clone>(placed: Vec<(T, Scope)>, by_path: bool) -> Vec<(T, Scope)> {
-    let mut placed: Vec<(T, Scope)> = placed
-        .into_iter()
-        .flat_map(|(item, scope)| {
-            scope
-                .by_host_kind()
-                .into_iter()
-                .map(move |s| (item.clone(), s))
-        })
-        .collect();
+/// Sorts `(route, scope)` pairs into the order the filter must try them.
+pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> {
+    let split =
+        |(route, scope): (usize, Scope)| scope.by_host_kind().into_iter().map(move |s| (route, s));
+    let mut placed: Vec<(usize, Scope)> = placed.into_iter().flat_map(split).collect();
     placed.sort_by_key(|(_, scope)| scope.rank(by_path));
     placed
 }
@@ -110,12 +104,7 @@ pub fn order<T: Clone>(placed: Vec<(T, Scope)>, by_path: bool) -> Vec<(T, Scope)
 /// The source's list of hosts at `at` as `match.hosts`: empty (any host)
 /// when the list is, or when one of them stands for any host.
 pub fn hosts(findings: &mut Vec<Finding>, at: &str, list: Option<&Value>) -> Vec<String> {
-    let list = list
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate();
-    let hosts: Option<Vec<String>> = list
+    let hosts: Option<Vec<String>> = super::list(list)
         .map(|(i, h)| host(findings, &format!("{at}[{i}]"), h.as_str().unwrap_or("*")))
         .collect();
     hosts.unwrap_or_default()
