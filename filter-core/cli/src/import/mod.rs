@@ -359,38 +359,45 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
         serde_json::Number::from(clamped as u64)
     });
     let values = |items: &[Item]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
-    while !lists[0].is_empty() {
-        let methods = &lists[1];
-        let policy = PolicyConfig {
-            name: "imported".into(),
-            r#match: Match::default(),
-            allow_origins: values(&lists[0]),
-            allow_methods: (!default_methods && !methods.is_empty()).then(|| values(methods)),
-            allow_headers: values(&lists[2]),
-            expose_headers: values(&lists[3]),
-            allow_credentials: draft.credentials.is_some(),
-            max_age: max_age.clone(),
-            allow_private_network: draft.private_network,
-            disallowed: Default::default(),
+    let (credentials, private_network) = (draft.credentials.is_some(), draft.private_network);
+    let policy = |lists: &[Vec<Item>; 4]| PolicyConfig {
+        name: "imported".into(),
+        r#match: Match::default(),
+        allow_origins: values(&lists[0]),
+        // Every method left out: the filter's default, which browsers allow anyway.
+        allow_methods: (!default_methods && !lists[1].is_empty()).then(|| values(&lists[1])),
+        allow_headers: values(&lists[2]),
+        expose_headers: values(&lists[3]),
+        allow_credentials: credentials,
+        max_age: max_age.clone(),
+        allow_private_network: private_network,
+        disallowed: Default::default(),
+    };
+    // The engine names every item it refuses at once.
+    let mut refused = Vec::new();
+    for (item, severity, why) in complaints(&policy(&lists)) {
+        let Some((list, index)) = item.filter(|(list, index)| *index < lists[*list].len()) else {
+            let why = format!("the filter refuses the imported policy: {why}");
+            draft.flag(Severity::Untranslatable, "", why);
+            return None;
         };
-        match complaint(&policy) {
-            None => return Some(policy),
-            Some((Some((list, index)), severity, why)) if index < lists[list].len() => {
-                let item = lists[list].remove(index);
-                draft.flag(
-                    severity,
-                    &item.source,
-                    format!("\"{}\" is left out: {why}", item.value),
-                );
-            }
-            Some((_, _, why)) => {
-                let why = format!("the filter refuses the imported policy: {why}");
-                draft.flag(Severity::Untranslatable, "", why);
-                return None;
-            }
-        }
+        refused.push((list, index, severity, why));
     }
-    None
+    refused.sort_by_key(|(list, index, ..)| (*list, *index));
+    refused.dedup_by_key(|(list, index, ..)| (*list, *index));
+    for (list, index, severity, why) in &refused {
+        let item = &lists[*list][*index];
+        draft.flag(
+            *severity,
+            &item.source,
+            format!("\"{}\" is left out: {why}", item.value),
+        );
+    }
+    // From the last, so that the positions of the others hold.
+    for (list, index, ..) in refused.iter().rev() {
+        lists[*list].remove(*index);
+    }
+    (!lists[0].is_empty()).then(|| policy(&lists))
 }
 
 /// An `allow_origins` entry as the engine reads it, when it accepts it.
@@ -406,35 +413,40 @@ const LISTS: [&str; 4] = [
     "expose_headers",
 ];
 
-/// The engine's first complaint about a policy: the list (by its place in
-/// [`LISTS`]) and the position of the item it refuses, when it is one, how
-/// much that matters, and why.
+/// What the engine refuses in a policy: for an item of one of the lists,
+/// the list (by its place in [`LISTS`]) and the position; how much that
+/// matters, and why.
 type Complaint = (Option<(usize, usize)>, Severity, String);
 
-fn complaint(policy: &PolicyConfig) -> Option<Complaint> {
+fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
     let config = PluginConfig {
         schema: None,
         mode: Default::default(),
         policies: vec![policy.clone()],
     };
     let json = serde_json::to_string(&config).unwrap_or_default();
-    let errors = Config::from_json(json.as_bytes()).err()?;
-    let error = errors.iter().next()?;
-    let item = error.field().split_once('[').and_then(|(list, index)| {
-        let list = LISTS.iter().position(|l| *l == list)?;
-        Some((list, index.strip_suffix(']')?.parse().ok()?))
-    });
-    let severity = match error.problem() {
-        Problem::ForbiddenMethod
-        | Problem::ForbiddenRequestHeader
-        | Problem::ForbiddenResponseHeader => Severity::Ignored,
-        Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
-            Severity::Insecure
-        }
-        Problem::CredentialsWithWildcard => Severity::Changed,
-        _ => Severity::Untranslatable,
+    let Err(errors) = Config::from_json(json.as_bytes()) else {
+        return Vec::new();
     };
-    Some((item, severity, error.problem().to_string()))
+    let complaint = |error: &filter_core::ConfigError| {
+        let field = error.field().to_string();
+        let item = field.split_once('[').and_then(|(list, index)| {
+            let list = LISTS.iter().position(|l| *l == list)?;
+            Some((list, index.strip_suffix(']')?.parse().ok()?))
+        });
+        let severity = match error.problem() {
+            Problem::ForbiddenMethod
+            | Problem::ForbiddenRequestHeader
+            | Problem::ForbiddenResponseHeader => Severity::Ignored,
+            Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
+                Severity::Insecure
+            }
+            Problem::CredentialsWithWildcard => Severity::Changed,
+            _ => Severity::Untranslatable,
+        };
+        (item, severity, error.problem().to_string())
+    };
+    errors.iter().map(complaint).collect()
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
