@@ -5,7 +5,7 @@
 
 use super::origins::string_match;
 use super::scope::{self, PathMatch, Scope};
-use super::{list, split_list, Draft, Finding, Route, Severity, Source};
+use super::{list, split_list, walk, Draft, Finding, Route, Severity, Source};
 use serde_json::{Map, Value};
 
 /// Route match fields that are conditions a policy's `match` cannot carry.
@@ -26,38 +26,24 @@ type Policy<'a> = (String, &'a Map<String, Value>);
 pub fn read(documents: &[Value]) -> Vec<Route> {
     let mut routes = Vec::new();
     for document in documents {
-        walk(&snake_case_keys(document), "", &mut routes);
+        // Virtual hosts, and policies outside any.
+        walk(&snake_case_keys(document), "", &mut |fields, path| {
+            if fields.get("domains").is_some_and(Value::is_array) {
+                virtual_host(fields, path, &mut routes);
+            } else if is_policy(fields) {
+                let draft = policy((path.to_string(), fields));
+                routes.push(Route::everywhere(path.trim_end_matches('.'), None, draft));
+            } else {
+                return false;
+            }
+            true
+        });
     }
     routes
 }
 
 fn is_policy(fields: &Map<String, Value>) -> bool {
     fields.contains_key("allow_origin_string_match")
-}
-
-/// Finds virtual hosts, and policies outside any, in document order.
-fn walk(value: &Value, path: &str, routes: &mut Vec<Route>) {
-    match value {
-        Value::Object(fields) if fields.get("domains").is_some_and(Value::is_array) => {
-            virtual_host(fields, path, routes)
-        }
-        Value::Object(fields) if is_policy(fields) => {
-            let draft = policy((path.to_string(), fields));
-            routes.push(Route::everywhere(path.trim_end_matches('.'), None, draft));
-        }
-        Value::Object(fields) => {
-            for (key, child) in fields {
-                walk(child, &format!("{path}{key}."), routes);
-            }
-        }
-        Value::Array(items) => {
-            let path = path.strip_suffix('.').unwrap_or(path);
-            for (i, child) in items.iter().enumerate() {
-                walk(child, &format!("{path}[{i}]."), routes);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) {

@@ -10,7 +10,7 @@
 
 use super::regex::{self, Anchoring};
 use super::scope::{self, PathMatch, Scope};
-use super::{list, string_items, Draft, Item, Route, Severity, Source};
+use super::{list, string_items, walk, Draft, Item, Route, Severity, Source};
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -28,7 +28,9 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
     let mut routes = Vec::new();
     for document in documents {
         let Some(services) = document.get("services").and_then(Value::as_array) else {
-            alone(document, "", &mut routes);
+            walk(document, "", &mut |fields, path| {
+                alone(fields, path, &mut routes)
+            });
             continue;
         };
         let global = cors_plugin(document.get("plugins"), "plugins");
@@ -102,9 +104,9 @@ fn kong_route(route: &Value, at: String, name: Option<&str>, cors: Option<Config
     }
 }
 
-/// Plugins found without their services and routes: a plugin entity
-/// (`name: cors`), a `KongPlugin` (`plugin: cors`), or a `config` alone.
-fn alone(value: &Value, path: &str, routes: &mut Vec<Route>) {
+/// A plugin found without its service and route: a plugin entity (`name:
+/// cors`), a `KongPlugin` (`plugin: cors`), or a `config` alone.
+fn alone(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) -> bool {
     let config_fields = [
         "origins",
         "methods",
@@ -113,35 +115,23 @@ fn alone(value: &Value, path: &str, routes: &mut Vec<Route>) {
         "credentials",
         "max_age",
     ];
-    match value {
-        Value::Object(fields) => {
-            let is_cors = fields.get("name").or(fields.get("plugin")) == Some(&Value::from("cors"));
-            let name = fields
-                .get("instance_name")
-                .or(value.get("metadata").and_then(|m| m.get("name")));
-            if let (true, Some(Value::Object(plugin))) = (is_cors, fields.get("config")) {
-                let draft = config((format!("{path}config."), plugin));
-                routes.push(Route::everywhere(
-                    path.trim_end_matches('.'),
-                    name.and_then(Value::as_str),
-                    draft,
-                ));
-            } else if path.is_empty() && config_fields.iter().any(|f| fields.contains_key(*f)) {
-                routes.push(Route::everywhere("", None, config((String::new(), fields))));
-            } else {
-                for (key, child) in fields {
-                    alone(child, &format!("{path}{key}."), routes);
-                }
-            }
-        }
-        Value::Array(items) => {
-            let path = path.strip_suffix('.').unwrap_or(path);
-            for (i, child) in items.iter().enumerate() {
-                alone(child, &format!("{path}[{i}]."), routes);
-            }
-        }
-        _ => {}
+    let is_cors = fields.get("name").or(fields.get("plugin")) == Some(&Value::from("cors"));
+    let name = fields
+        .get("instance_name")
+        .or(fields.get("metadata").and_then(|m| m.get("name")));
+    if let (true, Some(Value::Object(plugin))) = (is_cors, fields.get("config")) {
+        let draft = config((format!("{path}config."), plugin));
+        routes.push(Route::everywhere(
+            path.trim_end_matches('.'),
+            name.and_then(Value::as_str),
+            draft,
+        ));
+    } else if path.is_empty() && config_fields.iter().any(|f| fields.contains_key(*f)) {
+        routes.push(Route::everywhere("", None, config((String::new(), fields))));
+    } else {
+        return false;
     }
+    true
 }
 
 /// A plugin's `config` as a draft, with Kong's defaults where it leaves

@@ -20,7 +20,7 @@ pub use filter_core::PluginConfig;
 use filter_core::{Config, Match, PolicyConfig, Problem};
 use scope::Scope;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The proxies whose CORS settings can be imported.
 #[derive(Clone, Copy, Debug)]
@@ -182,6 +182,26 @@ pub fn list(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
         .into_iter()
         .flatten()
         .enumerate()
+}
+
+/// Calls `visit` with every object under `value` and its path (`a.b[2].`),
+/// in document order, except inside an object `visit` takes (returns true).
+pub fn walk(value: &Value, path: &str, visit: &mut impl FnMut(&Map<String, Value>, &str) -> bool) {
+    match value {
+        Value::Object(fields) if visit(fields, path) => {}
+        Value::Object(fields) => {
+            for (key, child) in fields {
+                walk(child, &format!("{path}{key}."), visit);
+            }
+        }
+        Value::Array(items) => {
+            let path = path.strip_suffix('.').unwrap_or(path);
+            for (i, child) in items.iter().enumerate() {
+                walk(child, &format!("{path}[{i}]."), visit);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What `import` produced.
