@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes the Public Suffix List snapshot compiled into filter-core:
-#   filter-core/src/psl/suffixes.txt   the rules as a compact trie (format: filter-core/src/psl.rs)
+#   filter-core/src/psl/suffixes.bin   the rules as a compact trie (format: filter-core/src/psl.rs)
+#   filter-core/src/psl/words.txt      the labels that trie writes as one symbol
 #   filter-core/src/psl/date.txt       the snapshot's date, shown by `cors-filter --version`
 # The list comes from the PyPI package `psl` (the list as published by
 # publicsuffix.org, IDNs in punycode, versioned by date), fetched with pip.
@@ -17,6 +18,7 @@ python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "psl${V
 
 python3 - "$work" "$ROOT/filter-core/src/psl" <<'EOF'
 import pathlib, re, sys, zipfile
+from collections import Counter
 
 work, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 wheel = next(work.glob("psl-*.whl"))
@@ -69,9 +71,28 @@ def serialize(node):
 # A top-level label without rules below it says nothing the engine does not
 # already assume: every single label is a public suffix.
 top = {label: node for label, node in trie.items() if children(node)}
-data = serialize(top)
-assert re.fullmatch(r"[a-z0-9\-_?*!{},]*", data), "unexpected character in the list"
-(out / "suffixes.txt").write_text(data)
+text = serialize(top)
+
+# Six bits a symbol: the 43 characters of the text, then the labels that save
+# the most as one symbol each (codes 43 to 62); 63 pads the end. Format:
+# filter-core/src/psl.rs.
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,{}?*!"
+assert set(text) <= set(ALPHABET), "unexpected character: %r" % (set(text) - set(ALPHABET))
+counts = Counter(re.findall(r"[a-z0-9\-]+", text))
+gain = lambda label: (len(label) - 1) * counts[label] - len(label)
+words = sorted(counts, key=lambda l: (-gain(l), l))[: 63 - len(ALPHABET)]
+word_code = {w: len(ALPHABET) + i for i, w in enumerate(words)}
+symbols = []
+for token in re.findall(r"[a-z0-9\-]+|.", text):
+    if token in word_code:
+        symbols.append(word_code[token])
+    else:
+        symbols.extend(ALPHABET.index(c) for c in token)
+bits = "".join(format(sym, "06b") for sym in symbols)
+bits += "1" * (-len(bits) % 8) + "1" * 8  # whole bytes, and one spare for the reader
+packed = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+(out / "suffixes.bin").write_bytes(packed)
+(out / "words.txt").write_text(",".join(words))
 (out / "date.txt").write_text(date)
-print(f"Public Suffix List {date}: {rules} rules, {len(data)} bytes in {out / 'suffixes.txt'}")
+print(f"Public Suffix List {date}: {rules} rules, {len(symbols)} symbols, {len(packed)} bytes in {out / 'suffixes.bin'}")
 EOF

@@ -79,7 +79,7 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
             report.errors = errors
                 .iter()
                 .map(|e| ErrorView {
-                    policy: e.policy().map(str::to_string),
+                    policy: e.policy().map(ToString::to_string),
                     field: e.field().to_string(),
                     value: e.value().map(str::to_string),
                     problem: e.problem().to_string(),

@@ -55,6 +55,24 @@ const ENGINE_ONLY: &[&str] = &[
     "allow_headers refused: Set-Cookie",
     "expose_headers refused: Set-Cookie",
     "expose_headers refused: set-cookie2",
+    // Version 1.1: the Public Suffix List, IPv6 forms and metric names.
+    "credentials with a wildcard over a public suffix: private-section suffix",
+    "credentials with a wildcard over a public suffix: ICANN suffix",
+    "credentials with a wildcard over a public suffix: private-section suffix (Vercel)",
+    "credentials with a wildcard over a public suffix: suffix by a PSL wildcard rule",
+    "credentials with a wildcard over a public suffix: private-section suffix below a domain",
+    "credentials with a wildcard over a public suffix: domain with public suffixes below it",
+    "credentials with a wildcard over a public suffix: glob label directly under a public suffix",
+    "credentials with a wildcard over a public suffix: glob label directly under a TLD",
+    "IPv6 origin not in canonical form",
+    "IPv6 origin with leading zeros and upper case",
+    "invalid IPv6 origin http://[1:2]",
+    "invalid IPv6 origin http://[:::::]",
+    "invalid IPv6 origin http://[1::2::3]",
+    "invalid IPv6 origin http://[::1%25eth0]",
+    "IPv6 literal in match.hosts that is not valid",
+    "two policy names with one metric name",
+    "two policy names with one metric name, other characters",
 ];
 
 #[test]

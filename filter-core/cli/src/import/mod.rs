@@ -17,7 +17,7 @@ mod regex;
 mod scope;
 
 pub use filter_core::PluginConfig;
-use filter_core::{Config, Match, PolicyConfig, Problem};
+use filter_core::{Config, Match, PolicyConfig, Problem, Segment};
 use scope::Scope;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -444,16 +444,17 @@ fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
         mode: Default::default(),
         policies: vec![policy.clone()],
     };
-    let json = serde_json::to_string(&config).unwrap_or_default();
-    let Err(errors) = Config::from_json(json.as_bytes()) else {
+    let Err(errors) = Config::compile(&config) else {
         return Vec::new();
     };
     let complaint = |error: &filter_core::ConfigError| {
-        let field = error.field().to_string();
-        let item = field.split_once('[').and_then(|(list, index)| {
-            let list = LISTS.iter().position(|l| *l == list)?;
-            Some((list, index.strip_suffix(']')?.parse().ok()?))
-        });
+        let item = match error.field().segments() {
+            [Segment::Field(list), Segment::Index(index)] => LISTS
+                .iter()
+                .position(|l| l == list)
+                .map(|list| (list, *index)),
+            _ => None,
+        };
         let severity = match error.problem() {
             Problem::ForbiddenMethod
             | Problem::ForbiddenRequestHeader
