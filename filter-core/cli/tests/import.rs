@@ -726,7 +726,7 @@ fn kong_service_plugin_on_its_route_with_regexes() {
     );
 }
 
-/// A decK file: a global plugin, a route's own plugin, a service without
+/// A decK file: a global plugin, one naming its service, a route's own plugin, a service without
 /// one, a regex path; Kong prefers the longest path.
 #[test]
 fn kong_deck_file_with_several_services_and_routes() {
@@ -738,6 +738,10 @@ plugins:
     origins: ["https://app.example.com"]
     methods: [GET, POST]
     headers: [Content-Type]
+- name: cors
+  service: internal
+  config:
+    origins: ["https://intranet.example.com"]
 services:
 - name: orders
   url: http://orders:8080
@@ -760,6 +764,11 @@ services:
   routes:
   - name: catalog
     paths: ["~/catalog/.*"]
+- name: internal
+  url: http://internal:8080
+  routes:
+  - name: internal
+    paths: [/internal]
 "#;
     let report = import("kong", "deck.yaml", config, &[]);
     assert_eq!(
@@ -767,7 +776,8 @@ services:
         json!([
             ["orders-admin", ["api.example.com"], ["/v1/orders/admin*"]],
             ["orders-v1", ["api.example.com"], ["/v1/orders*"]],
-            ["catalog", null, ["/catalog/*"]]
+            ["catalog", null, ["/catalog/*"]],
+            ["internal", null, ["/internal*"]]
         ])
     );
     assert_eq!(
@@ -782,6 +792,11 @@ services:
     assert_eq!(
         policy(&report, 2)["allow_origins"],
         json!(["https://app.example.com"])
+    );
+    // A top-level plugin that names its service applies to that service only.
+    assert_eq!(
+        policy(&report, 3)["allow_origins"],
+        json!(["https://intranet.example.com"])
     );
 }
 

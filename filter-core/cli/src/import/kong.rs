@@ -33,13 +33,35 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
             });
             continue;
         };
-        let global = cors_plugin(document.get("plugins"), "plugins");
+        // Top-level plugins name their service or route, or apply to all.
+        let top = |key: &str, name: Option<&Value>| {
+            let names = |p: &Value| match p.get(key) {
+                Some(Value::Object(by)) => by.get("name") == name,
+                other => other == name,
+            };
+            let global = |p: &Value| {
+                ["service", "route", "consumer"]
+                    .iter()
+                    .all(|k| p.get(k).is_none())
+            };
+            cors_plugin(document.get("plugins"), "plugins", |p| {
+                if key.is_empty() {
+                    global(p)
+                } else {
+                    name.is_some() && names(p)
+                }
+            })
+        };
+        let global = top("", None);
         for (s, service) in services.iter().enumerate() {
+            let at = format!("services[{s}]");
             let service_cors =
-                cors_plugin(service.get("plugins"), &format!("services[{s}].plugins"));
+                cors_plugin(service.get("plugins"), &format!("{at}.plugins"), |_| true)
+                    .or_else(|| top("service", service.get("name")));
             for (r, route) in list(service.get("routes")) {
-                let at = format!("services[{s}].routes[{r}]");
-                let own = cors_plugin(route.get("plugins"), &format!("{at}.plugins"));
+                let at = format!("{at}.routes[{r}]");
+                let own = cors_plugin(route.get("plugins"), &format!("{at}.plugins"), |_| true)
+                    .or_else(|| top("route", route.get("name")));
                 let name = route
                     .get("name")
                     .or(service.get("name"))
@@ -52,13 +74,17 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
     routes
 }
 
-/// The enabled `cors` plugin of a plugin list.
-fn cors_plugin<'a>(plugins: Option<&'a Value>, path: &str) -> Option<Config<'a>> {
+/// The first enabled `cors` plugin of a plugin list that `pick` takes.
+fn cors_plugin<'a>(
+    plugins: Option<&'a Value>,
+    path: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> Option<Config<'a>> {
     let enabled = |p: &Value| {
         p.get("name") == Some(&Value::from("cors")) && p.get("enabled") != Some(&Value::Bool(false))
     };
     list(plugins)
-        .filter(|(_, p)| enabled(p))
+        .filter(|(_, p)| enabled(p) && pick(p))
         .find_map(|(i, p)| {
             Some((
                 format!("{path}[{i}].config."),
