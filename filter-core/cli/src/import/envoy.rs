@@ -5,7 +5,7 @@
 
 use super::origins::string_match;
 use super::scope::{self, PathMatch, Scope};
-use super::{list, split_list, walk, Draft, Finding, Route, Severity, Source};
+use super::{list, split_list, walk, Draft, Finding, Route, Severity};
 use serde_json::{Map, Value};
 
 /// Route match fields that are conditions a policy's `match` cannot carry.
@@ -174,7 +174,7 @@ fn route_match(
 
 /// A `CorsPolicy` as a draft.
 fn policy((path, policy): Policy) -> Draft {
-    let mut draft = Draft::new(Source::Envoy);
+    let mut draft = Draft::new("Envoy");
     let mut forwards_unmatched_preflights = true;
     for (key, value) in policy {
         let source = format!("{path}{key}");

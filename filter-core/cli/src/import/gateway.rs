@@ -4,7 +4,7 @@
 //! then the longest prefix).
 
 use super::scope::{self, PathMatch, Scope};
-use super::{list, string_items, Draft, Route, Severity, Source};
+use super::{list, string_items, Draft, Route, Severity};
 use serde_json::Value;
 
 /// Match fields that are conditions a policy's `match` cannot carry.
@@ -91,7 +91,7 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
 }
 
 fn cors_filter(at: &str, cors: &Value) -> Draft {
-    let mut draft = Draft::new(Source::GatewayApi);
+    let mut draft = Draft::new("Gateway API");
     // Gateway API sends `Access-Control-Max-Age: 5` when `maxAge` is left out.
     draft.max_age = Some((format!("{at}.maxAge"), 5.0));
     for (key, value) in cors.as_object().into_iter().flatten() {

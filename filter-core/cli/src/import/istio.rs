@@ -4,7 +4,7 @@
 
 use super::origins::string_match;
 use super::scope::{self, PathMatch, Scope};
-use super::{list, string_items, Draft, Finding, Route, Severity, Source};
+use super::{list, string_items, Draft, Finding, Route, Severity};
 use serde_json::Value;
 
 /// Fields of a `match` entry that are not conditions.
@@ -98,7 +98,7 @@ fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: 
 
 /// A `corsPolicy` as a draft; `path` prefixes its fields in findings.
 fn cors_policy(path: &str, policy: &Value) -> Draft {
-    let mut draft = Draft::new(Source::Istio);
+    let mut draft = Draft::new("Istio");
     let mut forwards_unmatched_preflights = true;
     for (key, value) in policy.as_object().into_iter().flatten() {
         let source = format!("{path}{key}");

@@ -10,7 +10,7 @@
 
 use super::regex::{self, Anchoring};
 use super::scope::{self, PathMatch, Scope};
-use super::{list, string_items, walk, Draft, Item, Route, Severity, Source};
+use super::{list, string_items, walk, Draft, Item, Route, Severity};
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -163,7 +163,7 @@ fn alone(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) -> bo
 /// A plugin's `config` as a draft, with Kong's defaults where it leaves
 /// fields out.
 fn config((path, config): Config) -> Draft {
-    let mut draft = Draft::new(Source::Kong);
+    let mut draft = Draft::new("Kong");
     for (key, value) in config.iter().filter(|(_, v)| !v.is_null()) {
         let source = format!("{path}{key}");
         match (key.as_str(), value.as_bool()) {

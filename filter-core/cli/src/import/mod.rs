@@ -22,47 +22,55 @@ use scope::Scope;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-/// The proxies whose CORS settings can be imported.
-#[derive(Clone, Copy, Debug)]
-pub enum Source {
-    Envoy,
-    Istio,
-    Kong,
-    GatewayApi,
+/// A proxy whose CORS settings can be imported.
+#[derive(Clone, Copy)]
+pub struct Source {
+    /// Its name on the command line.
+    name: &'static str,
+    /// Its name in findings.
+    proxy: &'static str,
+    /// What holds CORS settings in its files.
+    expected: &'static str,
+    read: fn(&[Value]) -> Vec<Route>,
+    /// It prefers the most specific path (Kong, Gateway API), not the first route.
+    by_path: bool,
 }
 
+const SOURCES: [Source; 4] = [
+    Source {
+        name: "envoy",
+        proxy: "Envoy",
+        expected: "a CorsPolicy (allow_origin_string_match), alone or in a virtual host or route",
+        read: envoy::read,
+        by_path: false,
+    },
+    Source {
+        name: "istio",
+        proxy: "Istio",
+        expected: "a VirtualService with spec.http[].corsPolicy, or a corsPolicy object",
+        read: istio::read,
+        by_path: false,
+    },
+    Source {
+        name: "kong",
+        proxy: "Kong",
+        expected: "a plugin with name (or plugin) \"cors\" and a config, or the config itself",
+        read: kong::read,
+        by_path: true,
+    },
+    Source {
+        name: "gateway-api",
+        proxy: "Gateway API",
+        expected: "an HTTPRoute with a rule's filters[] entry of type CORS",
+        read: gateway::read,
+        by_path: true,
+    },
+];
+
 impl Source {
+    /// `envoy`, `istio`, `kong` or `gateway-api`.
     pub fn parse(name: &str) -> Option<Source> {
-        match name {
-            "envoy" => Some(Source::Envoy),
-            "istio" => Some(Source::Istio),
-            "kong" => Some(Source::Kong),
-            "gateway-api" => Some(Source::GatewayApi),
-            _ => None,
-        }
-    }
-
-    /// What holds CORS settings in the source's files.
-    fn expected(self) -> &'static str {
-        match self {
-            Source::Envoy => {
-                "a CorsPolicy (allow_origin_string_match), alone or in a virtual host or route"
-            }
-            Source::Istio => "a VirtualService with spec.http[].corsPolicy, or a corsPolicy object",
-            Source::Kong => {
-                "a plugin with name (or plugin) \"cors\" and a config, or the config itself"
-            }
-            Source::GatewayApi => "an HTTPRoute with a rule's filters[] entry of type CORS",
-        }
-    }
-
-    fn proxy(self) -> &'static str {
-        match self {
-            Source::Envoy => "Envoy",
-            Source::Istio => "Istio",
-            Source::Kong => "Kong",
-            Source::GatewayApi => "Gateway API",
-        }
+        SOURCES.into_iter().find(|s| s.name == name)
     }
 }
 
@@ -117,9 +125,9 @@ pub struct Draft {
 }
 
 impl Draft {
-    fn new(source: Source) -> Draft {
+    fn new(proxy: &'static str) -> Draft {
         Draft {
-            proxy: source.proxy(),
+            proxy,
             ..Draft::default()
         }
     }
@@ -236,17 +244,11 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         findings: Vec::new(),
     };
     let documents = parse_documents(text).map_err(plain)?;
-    let routes = match source {
-        Source::Envoy => envoy::read(&documents),
-        Source::Istio => istio::read(&documents),
-        Source::Kong => kong::read(&documents),
-        Source::GatewayApi => gateway::read(&documents),
-    };
+    let routes = (source.read)(&documents);
     if routes.iter().all(|r| r.cors.is_none()) {
         return Err(plain(format!(
             "no {} CORS settings found: expected {}",
-            source.proxy(),
-            source.expected()
+            source.proxy, source.expected
         )));
     }
     let mut findings = Vec::new();
@@ -270,12 +272,11 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
     }
     // Exact hosts before `*.` patterns before any host; Envoy and Istio try
     // routes in order, Kong and Gateway API prefer the most specific path.
-    let by_path = matches!(source, Source::Kong | Source::GatewayApi);
     let placed = built
         .iter()
         .enumerate()
         .flat_map(|(i, (_, _, scopes, _))| scopes.iter().map(move |s| (i, s.clone())));
-    let placed = scope::order(placed.collect(), by_path);
+    let placed = scope::order(placed.collect(), source.by_path);
     let mut policies: Vec<PolicyConfig> = Vec::new();
     for (at, (i, scope)) in placed.iter().enumerate() {
         let (route_source, name, _, policy) = &built[*i];
@@ -285,7 +286,7 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
                 .iter()
                 .find(|(j, s)| built[*j].3.is_some() && s.overlaps(scope))
             {
-                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy(), built[*j].0));
+                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy, built[*j].0));
             }
             continue;
         };
@@ -315,7 +316,7 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         return Err(Failure {
             message: format!(
                 "no origin of the {} settings could be carried over, so there is no policy to write",
-                source.proxy()
+                source.proxy
             ),
             findings,
         });
