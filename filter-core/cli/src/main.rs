@@ -12,21 +12,30 @@ mod closest;
 mod coverage;
 mod explain;
 mod import;
-mod origin;
 mod request;
 mod source;
-mod view;
 mod yaml;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::process::ExitCode;
+use std::sync::LazyLock;
+
+/// The crate's version and the date of the Public Suffix List snapshot the
+/// engine carries (it decides which wildcards are refused with credentials).
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let date = filter_core::PSL_SNAPSHOT_DATE;
+    format!(
+        "{} (public suffix list of {date})",
+        env!("CARGO_PKG_VERSION")
+    )
+});
 
 #[derive(Parser)]
 #[command(
     name = "cors-filter",
-    version,
+    version = VERSION.as_str(),
     about = "Check, explain and import configs of the CORS filter for Envoy and Cloudflare Workers.",
     after_help = EXIT_CODES
 )]
@@ -52,6 +61,11 @@ enum Command {
         after_help = "Exit codes: 0 imported; 1 nothing could be imported, or the result would let through more than the source and --accept-widening is not given; 2 usage error; 3 findings with --strict."
     )]
     Import(ImportArgs),
+    /// Print the JSON Schema of the plugin config, generated from the engine's model.
+    #[command(
+        after_help = "deploy/schema/plugin-config.schema.json is this output:\n  cors-filter schema > deploy/schema/plugin-config.schema.json"
+    )]
+    Schema,
 }
 
 const CHECK_HELP: &str = "\
@@ -162,7 +176,7 @@ struct ImportArgs {
 }
 
 /// How a run ended; the process exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
     Ok = 0,
     /// The config is refused, a file cannot be read, or nothing could be imported.
@@ -203,8 +217,25 @@ fn main() -> ExitCode {
         Command::Check(args) => check_command(&args),
         Command::Explain(args) => explain_command(&args),
         Command::Import(args) => import_command(&args),
+        Command::Schema => {
+            Output { json: true }.json_out(&schema());
+            ExitStatus::Ok
+        }
     };
     ExitCode::from(status as u8)
+}
+
+/// The JSON Schema of `PluginConfig`, with the id configs link to.
+fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(filter_core::PluginConfig);
+    schema.insert("$id".into(), "urn:cors-filter:plugin-config:v1".into());
+    schema.insert(
+        "description".into(),
+        "The plugin config of the CORS filter (Envoy module, Cloudflare Worker, cors-filter). \
+         This schema checks shapes; the filter checks more: run `cors-filter check`."
+            .into(),
+    );
+    schema
 }
 
 /// The bytes of a file, or of standard input for `-`.
@@ -253,16 +284,20 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
     let mut output = Output { json: args.json };
     let mut reports = Vec::new();
     let mut status = ExitStatus::Ok;
-    for config in &found {
+    for (index, config) in found.iter().enumerate() {
         if let (Some(place), false) = (&config.place, args.json) {
-            output.out(&format!("config: {place}\n"));
+            let gap = if index > 0 { "\n" } else { "" };
+            output.out(&format!("{gap}config: {place}\n"));
         }
         let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
         if !args.json {
             check::render(&report, &mut output);
         }
         reports.push(report);
-        status = status.max(outcome);
+        // A refusal outweighs warnings in another config.
+        if status != ExitStatus::Refused && outcome != ExitStatus::Ok {
+            status = outcome;
+        }
     }
     match reports.as_slice() {
         [report] if args.json => output.json_out(report),

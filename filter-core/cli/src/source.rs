@@ -20,39 +20,46 @@ pub struct Found {
     pub json: Vec<u8>,
 }
 
-/// Every plugin config in `bytes`. A document starting with `{` is the
-/// plugin JSON itself; a file named `*.toml` is a `wrangler.toml`; anything
-/// else is read as YAML holding Envoy or Istio resources.
+/// Every plugin config in `bytes`: a file named `*.toml` is a
+/// `wrangler.toml`; other text is YAML (or JSON) holding Envoy or Istio
+/// resources; JSON holding none, or bytes that are not text, are the plugin
+/// JSON itself, and the engine says what is wrong with it, if anything.
 ///
 /// # Errors
 /// Why the input cannot be read, or that it holds no plugin config.
 pub fn configs(path: &str, bytes: &[u8]) -> Result<Vec<Found>, String> {
-    if bytes.trim_ascii_start().starts_with(b"{") {
-        return Ok(vec![Found {
+    let plugin_json = || {
+        Ok(vec![Found {
             place: None,
             name: String::new(),
             json: bytes.to_vec(),
-        }]);
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
-    let found = if path.ends_with(".toml") {
-        wrangler(text).map_err(|e| format!("{path}: {e}"))?
-    } else {
-        let documents = crate::yaml::documents(text).map_err(|e| format!("{path}: {e}"))?;
-        let mut found = Vec::new();
-        for document in &documents {
-            if document["kind"] == "WasmPlugin" {
-                found.push(wasm_plugin(document)?);
-            } else {
-                envoy(document, &mut found)?;
-            }
-        }
-        found
+        }])
     };
-    if found.is_empty() {
-        return Err(format!("{path} holds no plugin config: expected the plugin JSON, an Envoy config with the Wasm filter, an Istio WasmPlugin or a wrangler.toml with CORS_CONFIG"));
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return plugin_json();
+    };
+    if path.ends_with(".toml") {
+        return wrangler(text).map_err(|e| format!("{path}: {e}"));
     }
-    Ok(found)
+    let json = text.trim_start().starts_with(['{', '[']);
+    let documents = if json {
+        serde_json::from_str(text).map_or(Vec::new(), |document| vec![document])
+    } else {
+        crate::yaml::documents(text).map_err(|e| format!("{path}: {e}"))?
+    };
+    let mut found = Vec::new();
+    for document in &documents {
+        if document["kind"] == "WasmPlugin" {
+            found.push(wasm_plugin(document)?);
+        } else {
+            envoy(document, &mut found)?;
+        }
+    }
+    match found.is_empty() {
+        true if json => plugin_json(),
+        true => Err(format!("{path} holds no plugin config: expected the plugin JSON, an Envoy config with the Wasm filter, an Istio WasmPlugin or a wrangler.toml with CORS_CONFIG")),
+        false => Ok(found),
+    }
 }
 
 fn wasm_plugin(document: &Value) -> Result<Found, String> {
@@ -118,6 +125,9 @@ fn wrangler(text: &str) -> Result<Vec<Found>, String> {
             name,
             json,
         });
+    }
+    if found.is_empty() {
+        return Err("no CORS_CONFIG in [vars] or in any [env.NAME.vars]".into());
     }
     Ok(found)
 }
