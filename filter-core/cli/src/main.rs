@@ -4,7 +4,8 @@
 //!   policies as the engine reads them, and warns about unwise settings;
 //! - `explain` runs one request through the engine and says why it got the
 //!   answer it got;
-//! - `import` converts Envoy, Istio or Kong CORS settings into a policy.
+//! - `import` converts Envoy, Istio, Kong or Gateway API CORS settings into
+//!   policies, one per route, scope included.
 
 mod check;
 mod closest;
@@ -55,9 +56,9 @@ enum Command {
     /// Run one request through the engine and say what the filter does with it, and why.
     #[command(after_help = EXPLAIN_HELP)]
     Explain(ExplainArgs),
-    /// Convert Envoy, Istio or Kong CORS settings into a policy of this filter.
+    /// Convert Envoy, Istio, Kong or Gateway API CORS settings into policies, one per route.
     #[command(
-        after_help = "Exit codes: 0 imported; 1 nothing could be imported; 2 usage error; 3 findings with --strict."
+        after_help = "Exit codes: 0 imported; 1 nothing could be imported, or the result would let through more than the source and --accept-widening is not given; 2 usage error; 3 findings with --strict."
     )]
     Import(ImportArgs),
     /// Print the JSON Schema of the plugin config, generated from the engine's model.
@@ -153,18 +154,19 @@ pub enum Expect {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// What FILE holds: envoy, istio or kong.
+    /// What FILE holds: envoy, istio, kong or gateway-api.
     #[arg(value_name = "SOURCE")]
     kind: String,
     /// The file to import, or - for standard input.
     #[arg(value_name = "FILE")]
     path: String,
-    /// The name of the policy made.
+    /// The name of the policies made (numbered from the second on).
     #[arg(long)]
     name: Option<String>,
-    /// Istio only: the VirtualService http route to import.
+    /// Write the config even where it lets through more requests or origins
+    /// than the source did (the "widening" findings).
     #[arg(long)]
-    route: Option<String>,
+    accept_widening: bool,
     /// Write the config and the findings as one JSON document.
     #[arg(long)]
     json: bool,
@@ -372,21 +374,18 @@ fn import_command(args: &ImportArgs) -> ExitStatus {
         return fail(
             ExitStatus::Usage,
             &format!(
-                "cannot import \"{}\": choose envoy, istio or kong",
+                "cannot import \"{}\": choose envoy, istio, kong or gateway-api",
                 args.kind
             ),
         );
     };
-    if args.route.is_some() && !matches!(source, import::Source::Istio) {
-        return fail(ExitStatus::Usage, "--route is for istio");
-    }
     let text = match read_input(&args.path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(message) => return fail(ExitStatus::Refused, &message),
     };
     let options = import::Options {
         name: args.name.as_deref(),
-        route: args.route.as_deref(),
+        accept_widening: args.accept_widening,
     };
     let mut output = Output { json: args.json };
     match import::import(source, &text, &options) {
