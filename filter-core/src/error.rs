@@ -356,6 +356,23 @@ pub enum Problem {
     // Scope.
     BadHostPattern,
     BadPath,
+    // Version 1.1.
+    BadIpv6,
+    /// Carries the origin as browsers send it.
+    NonCanonicalIpv6 {
+        canonical: String,
+    },
+    TwoWildcardsInLabel,
+    /// Carries the public suffix the pattern spans.
+    WildcardOverPublicSuffix {
+        suffix: String,
+    },
+    PathWithQueryOrFragment,
+    /// Carries the earlier policy's index and the metric name both become.
+    MetricNameCollision {
+        first: usize,
+        metric: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -380,7 +397,7 @@ impl fmt::Display for Problem {
             Problem::BadHost => f.write_str("the host is not a valid domain name or IP address"),
             Problem::BadPort => f.write_str("the port must be a number from 1 to 65535, or *"),
             Problem::MisplacedWildcard => f.write_str(
-                r#"a wildcard may only be a whole first label ("scheme://*.host") or the port ("scheme://host:*")"#,
+                r#"a wildcard may only be the whole first label ("scheme://*.host"), one "*" inside the first label ("scheme://pr-*.host"), or the port ("scheme://host:*")"#,
             ),
             Problem::WildcardCoversTopLevelDomain => {
                 f.write_str("a wildcard may not cover a whole top-level domain")
@@ -406,6 +423,24 @@ impl fmt::Display for Problem {
             }
             Problem::BadHostPattern => f.write_str(r#"a host is "name" or "*.suffix", ASCII, no port"#),
             Problem::BadPath => f.write_str(r#"a path starts with "/" (or is "*"), with at most one "*", at its end"#),
+            Problem::BadIpv6 => f.write_str("the host is not a valid IPv6 address"),
+            Problem::NonCanonicalIpv6 { canonical } => write!(
+                f,
+                "browsers send this origin as {canonical} (IPv6 in RFC 5952 form): write it that way, or it never matches"
+            ),
+            Problem::TwoWildcardsInLabel => f.write_str(r#"a label may hold only one "*""#),
+            Problem::WildcardOverPublicSuffix { suffix } => write!(
+                f,
+                "with allow_credentials, a wildcard may not span sites of different owners: {suffix} is a public suffix (Public Suffix List of {})",
+                crate::psl::PSL_SNAPSHOT_DATE
+            ),
+            Problem::PathWithQueryOrFragment => f.write_str(
+                r##"a path has no "?" or "#": match.paths is compared with the path alone, so this entry never matches"##,
+            ),
+            Problem::MetricNameCollision { first, metric } => write!(
+                f,
+                "becomes the metric name \"{metric}\", as the name of policies[{first}] does: their counters would merge; rename one"
+            ),
         }
     }
 }
