@@ -7,7 +7,7 @@
 //! control messages share stdout with the Worker's `console.log` lines, which
 //! the harness collects as they come, as it does stderr (`console.error`).
 
-use crate::TempDir;
+use crate::{temp_dir, TempDir};
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -100,7 +100,7 @@ impl Workerd {
         cors_config: CorsConfig,
         origin_url: Option<&str>,
     ) -> Result<Workerd, StartFailure> {
-        let dir = TempDir::new("e2e-workerd");
+        let dir = temp_dir("e2e-workerd");
         let build = build_dir();
         // Embedded files are found relative to the config file.
         for file in ["index.js", "index_bg.wasm"] {
@@ -208,6 +208,11 @@ impl Workerd {
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// stderr lines that betray a trap, a panic or an exception in the

@@ -1,5 +1,5 @@
-//! Malformed and hostile traffic through real workerd running the Worker, the
-//! two ways to bind `CORS_CONFIG`, and what the forwarding glue must keep:
+//! Malformed and hostile traffic through real workerd running the Worker (the
+//! shared checks of [`e2e::hostile`]), the two ways to bind `CORS_CONFIG`, and what the forwarding glue must keep:
 //! streamed bodies, upstream statuses, redirects, cookies, a dead upstream.
 //!
 //! A Rust panic traps the Wasm instance; the worker-build shim then logs
@@ -13,6 +13,7 @@
 
 use e2e::client::{self, Request};
 use e2e::hostile::{self, api, preflight, CONFIG};
+use e2e::proxy::Runtime;
 use e2e::upstream::{self, Upstream};
 use e2e::vectors::{cors_headers, lines};
 use e2e::workerd::{CorsConfig, LoggedDenial, Workerd};
@@ -40,39 +41,34 @@ fn url(addr: SocketAddr) -> String {
 
 #[test]
 fn hostile_requests_get_answers_and_the_worker_survives() {
-    let upstream = Upstream::start();
-    let mut workerd = start(CorsConfig::Text(CONFIG), &url(upstream.addr()));
-    hostile::assert_preflight_answered(workerd.addr(), "before");
-    // workerd hands CONNECT to a connect() handler, which a fetch-only
-    // Worker lacks; Cloudflare never routes CONNECT to a Worker.
-    let requests = hostile::requests()
-        .into_iter()
-        .filter(|(_, request)| request.method != b"CONNECT");
-    let failures = hostile::failures(workerd.addr(), requests, |response| {
-        (response.status == 500).then(|| format!("500 {}", String::from_utf8_lossy(&response.body)))
-    });
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    hostile::assert_preflight_answered(workerd.addr(), "after the hostile requests");
-    assert!(workerd.is_running(), "workerd exited");
-    assert!(
-        workerd.crash_lines().is_empty(),
-        "{}",
-        workerd.crash_lines().join("\n")
-    );
+    hostile::assert_hostile_requests_answered(Runtime::Workerd);
 }
 
 #[test]
 fn hostile_values_are_never_echoed() {
-    let upstream = Upstream::start();
-    let workerd = start(CorsConfig::Text(CONFIG), &url(upstream.addr()));
-    hostile::assert_hostile_values_not_echoed(workerd.addr());
+    hostile::assert_hostile_values_not_echoed(Runtime::Workerd);
 }
 
 #[test]
 fn several_origin_lines_match_nothing_even_when_identical() {
+    hostile::assert_two_identical_origins_rejected(Runtime::Workerd);
+}
+
+#[test]
+fn sec_fetch_site_on_several_lines_is_not_same_origin() {
+    hostile::assert_sec_fetch_site_on_several_lines_is_not_same_origin(Runtime::Workerd);
+}
+
+#[test]
+fn several_origin_lines_are_logged_joined_by_comma_space() {
     let upstream = Upstream::start();
     let workerd = start(CorsConfig::Text(CONFIG), &url(upstream.addr()));
-    hostile::assert_two_identical_origins_rejected(workerd.addr(), &upstream);
+    let response = api(b"GET", b"/api/items")
+        .header("Origin", "https://app.example.com")
+        .header("Origin", "https://app.example.com")
+        .send(workerd.addr())
+        .unwrap();
+    assert_eq!(response.status, 403);
     let denials = workerd.wait_for_denials(1, PATIENCE);
     assert_eq!(
         denials,
@@ -130,7 +126,8 @@ fn a_json_object_binding_works_like_a_text_one() {
     let upstream = Upstream::start();
     let text = start(CorsConfig::Text(CONFIG), &url(upstream.addr()));
     let json = start(CorsConfig::Json(CONFIG), &url(upstream.addr()));
-    hostile::assert_preflight_answered(json.addr(), "JSON binding");
+    let response = preflight().send(json.addr()).unwrap();
+    assert_eq!(response.status, 204, "JSON binding: {response:?}");
     let requests = [
         preflight(),
         api(b"OPTIONS", b"/api/items")

@@ -9,7 +9,6 @@
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One header line: name and value, as bytes.
@@ -209,13 +208,51 @@ pub fn cors_headers(headers: &[Header]) -> Vec<Header> {
     cors
 }
 
-/// How many cases expect each outcome (`None` excluded).
-pub fn outcome_counts<'a>(cases: impl IntoIterator<Item = &'a Expect>) -> BTreeMap<String, u64> {
-    let mut counts = BTreeMap::new();
-    for outcome in cases.into_iter().filter_map(|e| e.outcome.as_ref()) {
-        *counts.entry(outcome.clone()).or_insert(0) += 1;
+/// What a runner observed for one case.
+#[derive(Debug, Clone)]
+pub struct Observed<'a> {
+    /// Whether the upstream saw the request.
+    pub forwarded: bool,
+    /// The response status.
+    pub status: u16,
+    /// Every response header line.
+    pub headers: &'a [Header],
+}
+
+impl Expect {
+    /// Every way `observed` differs from what is expected, empty when none.
+    pub fn mismatches(&self, observed: &Observed<'_>) -> Vec<String> {
+        let mut problems = Vec::new();
+        if observed.forwarded != self.forwarded {
+            problems.push(format!(
+                "forwarded: expected {}, got {}",
+                self.forwarded, observed.forwarded
+            ));
+        }
+        if observed.status != self.status {
+            problems.push(format!(
+                "status: expected {}, got {}",
+                self.status, observed.status
+            ));
+        }
+        let expected = cors_headers(&self.headers);
+        let got = cors_headers(observed.headers);
+        if got != expected {
+            let list = |headers: &[Header]| {
+                headers
+                    .iter()
+                    .map(|(n, v)| format!("{}: {}", show(n), show(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            problems.push(format!(
+                "headers: expected [{}], got [{}]",
+                list(&expected),
+                list(&got)
+            ));
+        }
+        problems
     }
-    counts
 }
 
 fn latin1_bytes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
@@ -251,7 +288,9 @@ mod tests {
     fn every_file_loads_with_cases_and_refusals() {
         let topics = load_topics(&dir()).unwrap();
         assert!(!topics.is_empty());
-        assert!(topics.iter().all(|t| !t.cases.is_empty() && !t.file.is_empty()));
+        assert!(topics
+            .iter()
+            .all(|t| !t.cases.is_empty() && !t.file.is_empty()));
         assert!(!load_refused(&dir()).unwrap().is_empty());
     }
 
@@ -264,7 +303,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(case.request.path, b"/\xff");
-        assert_eq!(case.request.headers, [(b"Origin".to_vec(), b"\xc3\xa9".to_vec())]);
+        assert_eq!(
+            case.request.headers,
+            [(b"Origin".to_vec(), b"\xc3\xa9".to_vec())]
+        );
         assert_eq!(case.expect.outcome, None);
         assert!(latin1("\u{100}").is_err());
     }
@@ -273,7 +315,9 @@ mod tests {
     fn refused_needs_exactly_one_document() {
         let parse = |text: &str| serde_json::from_str::<Refused>(text);
         assert_eq!(
-            parse(r#"{"name": "n", "config_text": "{x", "errors": []}"#).unwrap().config,
+            parse(r#"{"name": "n", "config_text": "{x", "errors": []}"#)
+                .unwrap()
+                .config,
             "{x"
         );
         assert!(parse(r#"{"name": "n", "errors": []}"#).is_err());
