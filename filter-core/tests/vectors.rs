@@ -194,7 +194,8 @@ fn topic_vectors() {
 
 #[test]
 fn refused_vectors() {
-    let entries = cors_vectors::load_refused(&cors_vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
+    let entries =
+        cors_vectors::load_refused(&cors_vectors::dir()).unwrap_or_else(|e| panic!("{e}"));
     assert!(!entries.is_empty(), "refused.json lists nothing");
     let mut failures = Vec::new();
     for entry in &entries {

@@ -106,7 +106,7 @@ pub enum Expectation {
 }
 
 /// A running filter in one runtime; stopped on drop.
-pub trait Proxy {
+pub trait Proxy: Send + Sync {
     /// The runtime it runs in.
     fn runtime(&self) -> Runtime;
 
@@ -220,9 +220,13 @@ impl Proxy for EnvoyProxy {
                 self.envoy.vm_stats()
             ));
         }
+        let log = self.envoy.log();
+        damage.extend(envoy::trap_lines(&log).into_iter().map(String::from));
+        // Without a config change nothing may fail at all: a VM that failed
+        // to start or to answer logs `failed`.
         damage.extend(
-            envoy::trap_lines(&self.envoy.log())
-                .into_iter()
+            log.lines()
+                .filter(|l| l.contains("failed"))
                 .map(String::from),
         );
         damage
