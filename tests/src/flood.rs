@@ -649,26 +649,30 @@ pub fn assert_flood(runtime: Runtime, flood: Flood) {
     let plan = Plan::new(seed(), |request| proxy.takes(request));
     let crashed = |response: &Response| proxy.crashed(response);
     let warm_up = flood.memory.map_or(0, |memory| memory.warm_up);
-    let first = run(proxy.addr(), &plan, 0..warm_up, flood.threads, &crashed);
-    let rss_warm = settled_rss_kib(proxy.pid());
-    let rest = run(
+    let rss = || flood.memory.map(|_| settled_rss_kib(proxy.pid()));
+    let mut report = run(proxy.addr(), &plan, 0..warm_up, flood.threads, &crashed);
+    let rss_warm = rss();
+    report.add(run(
         proxy.addr(),
         &plan,
         warm_up..flood.total,
         flood.threads,
         &crashed,
-    );
-    let rss_end = settled_rss_kib(proxy.pid());
-    let mut report = first;
-    report.add(rest);
+    ));
+    let rss_end = rss();
     eprintln!(
         "{} flood: {} requests ({} valid, {} hostile, {} sent again after a kept-alive \
-         connection closed); RSS {rss_warm} KiB after {warm_up} requests, {rss_end} KiB at the end",
+         connection closed){}",
         runtime.name(),
         report.total(),
         report.valid,
         report.hostile,
         report.resent,
+        match (rss_warm, rss_end) {
+            (Some(warm), Some(end)) =>
+                format!("; RSS {warm} KiB after {warm_up} requests, {end} KiB at the end"),
+            _ => String::new(),
+        }
     );
     assert_eq!(
         report.failures,
@@ -682,7 +686,7 @@ pub fn assert_flood(runtime: Runtime, flood: Flood) {
     assert_eq!(report.total(), flood.total);
     let damage = proxy.damage();
     assert!(damage.is_empty(), "{}", damage.join("\n"));
-    if let Some(memory) = flood.memory {
+    if let (Some(memory), Some(rss_warm), Some(rss_end)) = (flood.memory, rss_warm, rss_end) {
         assert!(
             rss_end * 100 < rss_warm * (100 + memory.max_growth_percent),
             "{} grew from {rss_warm} KiB after warm-up to {rss_end} KiB, over {}%",
