@@ -9,7 +9,7 @@
 //! (`--concurrency 1`), no hot restart (so instances do not collide on its
 //! shared-memory socket), logs to a file that failure messages quote.
 
-use crate::{client, temp_dir, TempDir};
+use crate::{client, TempDir};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -383,7 +383,7 @@ impl Envoy {
     /// # Errors
     /// Envoy exited or was not ready in time.
     pub fn start_with(bootstrap: &Value, extra_args: &[&str]) -> Result<Envoy, StartFailure> {
-        let dir = temp_dir("e2e-envoy");
+        let dir = TempDir::new("e2e-envoy");
         let config_path = dir.path().join("envoy.json");
         let admin_path = dir.path().join("admin-address");
         let log_path = dir.path().join("envoy.log");
@@ -516,7 +516,7 @@ impl Drop for Envoy {
 /// `plugin_config`. Validation instantiates the VM and runs `on_configure`,
 /// so a refused config fails it. Returns whether it passed, and the log.
 pub fn validate(plugin_config: &str) -> (bool, String) {
-    let dir = temp_dir("e2e-validate");
+    let dir = TempDir::new("e2e-validate");
     let config_path = dir.path().join("envoy.json");
     let log_path = dir.path().join("envoy.log");
     // Validation never connects to the upstream.

@@ -22,7 +22,6 @@ pub mod vectors;
 pub mod workerd;
 
 use std::path::PathBuf;
-pub use tempfile::TempDir;
 
 /// The workspace root (the directory holding `Cargo.lock`).
 pub fn workspace_root() -> PathBuf {
@@ -72,13 +71,24 @@ fn env_sh_value(variable: &str) -> Option<String> {
         .map(|value| value.trim_matches('"').to_string())
 }
 
-/// A fresh directory `<tmp>/<prefix>…`, removed on drop.
-///
-/// # Panics
-/// When it cannot be created.
-pub fn temp_dir(prefix: &str) -> TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("{prefix}-"))
-        .tempdir()
-        .unwrap_or_else(|e| panic!("cannot create a temp dir {prefix}-…: {e}"))
+/// A fresh directory `<tmp>/<prefix>-…` (made by `tempfile`), removed on drop.
+pub struct TempDir(tempfile::TempDir);
+
+impl TempDir {
+    /// Creates it.
+    ///
+    /// # Panics
+    /// When it cannot be created.
+    pub fn new(prefix: &str) -> TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .tempdir()
+            .map(TempDir)
+            .unwrap_or_else(|e| panic!("cannot create a temp dir {prefix}-…: {e}"))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
 }

@@ -7,7 +7,7 @@
 //! control messages share stdout with the Worker's `console.log` lines, which
 //! the harness collects as they come, as it does stderr (`console.error`).
 
-use crate::{temp_dir, TempDir};
+use crate::TempDir;
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +61,19 @@ pub enum CorsConfig<'a> {
     Absent,
 }
 
+/// What a test adds to the Worker's workerd config besides `CORS_CONFIG` and
+/// `ORIGIN_URL`: stand-ins for Cloudflare's bindings, written as workerd
+/// wrapped bindings whose module is one of `internal_modules`.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Bindings in Cap'n Proto text, e.g.
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    pub bindings: Vec<String>,
+    /// Internal ES modules `(name, source)`, for wrapped bindings: each
+    /// default-exports a function that returns the binding's value.
+    pub internal_modules: Vec<(String, String)>,
+}
+
 /// A running workerd; killed on drop.
 pub struct Workerd {
     child: Child,
@@ -100,7 +113,19 @@ impl Workerd {
         cors_config: CorsConfig,
         origin_url: Option<&str>,
     ) -> Result<Workerd, StartFailure> {
-        let dir = temp_dir("e2e-workerd");
+        Workerd::start_with(cors_config, origin_url, &Extras::default())
+    }
+
+    /// [`Workerd::start`] with `extras` in the config.
+    ///
+    /// # Errors
+    /// As [`Workerd::start`].
+    pub fn start_with(
+        cors_config: CorsConfig,
+        origin_url: Option<&str>,
+        extras: &Extras,
+    ) -> Result<Workerd, StartFailure> {
+        let dir = TempDir::new("e2e-workerd");
         let build = build_dir();
         // Embedded files are found relative to the config file.
         for file in ["index.js", "index_bg.wasm"] {
@@ -108,8 +133,11 @@ impl Workerd {
                 .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
         }
         let config_path = dir.path().join("workerd.capnp");
-        std::fs::write(&config_path, capnp_config(cors_config, origin_url))
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
+        std::fs::write(
+            &config_path,
+            capnp_config_with(cors_config, origin_url, extras),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
         let mut child = Command::new(workerd_bin())
             .arg("serve")
             .arg(&config_path)
@@ -247,6 +275,15 @@ impl Drop for Workerd {
 /// `cors_config` and, when given, `ORIGIN_URL`, fetching over the network
 /// (loopback included).
 pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
+    capnp_config_with(cors_config, origin_url, &Extras::default())
+}
+
+/// [`capnp_config`] with `extras`.
+pub fn capnp_config_with(
+    cors_config: CorsConfig,
+    origin_url: Option<&str>,
+    extras: &Extras,
+) -> String {
     let mut bindings = Vec::new();
     match cors_config {
         CorsConfig::Text(text) => bindings.push(Binding::Text("CORS_CONFIG".into(), text.into())),
@@ -256,10 +293,12 @@ pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String
     if let Some(url) = origin_url {
         bindings.push(Binding::Text("ORIGIN_URL".into(), url.into()));
     }
+    bindings.extend(extras.bindings.iter().cloned().map(Binding::Capnp));
     Config {
         modules: Module::built_worker(),
         bindings,
         outbound: Outbound::Network,
+        internal_modules: extras.internal_modules.clone(),
     }
     .to_capnp()
 }
@@ -294,6 +333,9 @@ pub enum Binding {
     Json(String, String),
     /// A text binding holding a file beside the config.
     TextFile(String, String),
+    /// A binding written in Cap'n Proto text, such as a wrapped binding
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    Capnp(String),
 }
 
 /// Where the Worker's `fetch()` goes.
@@ -320,6 +362,9 @@ pub struct Config {
     pub bindings: Vec<Binding>,
     /// Where its fetches go.
     pub outbound: Outbound,
+    /// Internal ES modules `(name, source)` of an extension, for wrapped
+    /// bindings.
+    pub internal_modules: Vec<(String, String)>,
 }
 
 impl Config {
@@ -358,6 +403,18 @@ impl Config {
                     capnp_string(name),
                     capnp_string(file)
                 ),
+                Binding::Capnp(text) => text.clone(),
+            })
+            .collect();
+        let internal_modules: Vec<String> = self
+            .internal_modules
+            .iter()
+            .map(|(name, source)| {
+                format!(
+                    "(name = {}, esModule = {}, internal = true)",
+                    capnp_string(name),
+                    capnp_string(source)
+                )
             })
             .collect();
         let (outbound_service, outbound_worker) = match &self.outbound {
@@ -383,6 +440,7 @@ const config :Workerd.Config = (
     {outbound_service},
   ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  extensions = [(modules = [{}])],
 );
 
 const worker :Workerd.Worker = (
@@ -392,6 +450,7 @@ const worker :Workerd.Worker = (
   globalOutbound = "outbound",
 );
 {outbound_worker}"#,
+            internal_modules.join(", "),
             modules.join(", "),
             bindings.join(", ")
         )

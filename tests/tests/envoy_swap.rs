@@ -20,6 +20,7 @@ use e2e::envoy::{self, Envoy};
 use e2e::flood::{self, Plan, Report};
 use e2e::hostile::{api, CONFIG};
 use e2e::upstream::Upstream;
+use e2e::TempDir;
 use serde_json::{json, Value};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -103,7 +104,7 @@ fn load(proxy: SocketAddr, stop: &AtomicBool) -> Report {
 #[test]
 fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
     let upstream = Upstream::start_unrecorded();
-    let watched = e2e::temp_dir("e2e-lds");
+    let watched = TempDir::new("e2e-lds");
     let port = free_port();
     let new_config = CONFIG.replacen(
         r#""https://app.example.com","#,

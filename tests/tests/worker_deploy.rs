@@ -11,6 +11,7 @@
 //! skips, without them.
 
 use e2e::workerd::build_dir;
+use e2e::TempDir;
 use std::path::Path;
 use std::process::Command;
 
@@ -56,7 +57,7 @@ fn wrangler_packages_every_environment_offline() {
     let envs = environments(&toml);
     assert!(!envs.is_empty(), "{}: no [env.*]", kit_toml.display());
 
-    let kit = e2e::temp_dir("e2e-wrangler");
+    let kit = TempDir::new("e2e-wrangler");
     std::fs::create_dir(kit.path().join("build")).unwrap();
     for file in ["index.js", "index_bg.wasm"] {
         std::fs::copy(build.join(file), kit.path().join("build").join(file)).unwrap();

@@ -299,6 +299,7 @@ fn workerd_config(options: WorkerdConfig) -> workerd::Config {
         outbound: options
             .outbound_worker
             .map_or(Outbound::Network, Outbound::Worker),
+        internal_modules: Vec::new(),
     }
 }
 
