@@ -198,6 +198,32 @@ impl Bootstrap {
         })
     }
 
+    /// The bootstrap with the listener read from the LDS file `lds` (see
+    /// [`lds_file`](Bootstrap::lds_file)), watched for changes as a control
+    /// plane such as Istio's would push them, instead of a static one.
+    pub fn to_json_with_lds(&self, lds: &Path) -> Value {
+        let mut bootstrap = self.to_json();
+        bootstrap["static_resources"]["listeners"] = json!([]);
+        let watched = lds.parent().unwrap_or(Path::new("/"));
+        // LDS needs a node identity, even from a file.
+        bootstrap["node"] = json!({"id": "e2e", "cluster": "e2e"});
+        bootstrap["dynamic_resources"] = json!({"lds_config": {
+            "resource_api_version": "V3",
+            "path_config_source": {
+                "path": lds.to_string_lossy(),
+                "watched_directory": {"path": watched.to_string_lossy()},
+            },
+        }});
+        bootstrap
+    }
+
+    /// The content of an LDS file holding the listener.
+    pub fn lds_file(&self) -> Value {
+        let mut listener = self.listener();
+        listener["@type"] = json!("type.googleapis.com/envoy.config.listener.v3.Listener");
+        json!({"resources": [listener]})
+    }
+
     /// The listener named `http` alone, as an LDS resource carries it.
     pub fn listener(&self) -> Value {
         let router = json!({
@@ -311,23 +337,8 @@ pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Va
     Bootstrap::new(filter, Target::Upstream(upstream)).to_json()
 }
 
-/// The listener named `http` on `127.0.0.1:port` (0: any) of the tests'
-/// bootstrap, as an LDS resource carries it.
-pub fn listener(plugin_config: &str, module: &Path, port: u16) -> Value {
-    let filter = Filter::Module {
-        config: plugin_config.to_string(),
-        module: module.to_path_buf(),
-    };
-    // A listener's routes name the `upstream` cluster; its address is the
-    // cluster's business, defined beside the listener.
-    let unused = SocketAddr::from(([127, 0, 0, 1], 9));
-    let mut bootstrap = Bootstrap::new(filter, Target::Upstream(unused));
-    bootstrap.port = port;
-    bootstrap.listener()
-}
-
 /// The `upstream` cluster: the one endpoint `upstream`.
-pub fn cluster(upstream: SocketAddr) -> Value {
+fn cluster(upstream: SocketAddr) -> Value {
     json!({
         "name": "upstream",
         "type": "STATIC",
