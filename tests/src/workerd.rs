@@ -272,13 +272,8 @@ impl Drop for Workerd {
 }
 
 /// The workerd config of the tests: the built Worker on `127.0.0.1:0`, with
-/// `cors_config` and, when given, `ORIGIN_URL`, fetching over the network
-/// (loopback included).
-pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
-    capnp_config_with(cors_config, origin_url, &Extras::default())
-}
-
-/// [`capnp_config`] with `extras`.
+/// `cors_config`, `ORIGIN_URL` when given, and `extras`, fetching over the
+/// network (loopback included).
 pub fn capnp_config_with(
     cors_config: CorsConfig,
     origin_url: Option<&str>,
