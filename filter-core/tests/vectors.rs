@@ -81,8 +81,10 @@ fn run(config: &Config, case: &Case, separator: &[u8]) -> Seen {
         sec_fetch_site: site.as_deref(),
     });
     let outcome = decision.outcome.as_str();
-    match decision.action {
-        Action::Pass => untouched(Some(outcome)),
+    let Some(action) = decision.to_carry_out() else {
+        return untouched(Some(outcome));
+    };
+    match action.clone() {
         Action::Respond { status, headers } => Seen {
             forwarded: false,
             status,
