@@ -184,13 +184,17 @@ fn compile_policy(
         expose_headers,
         max_age: max_age.map(|s| s.to_string().into()),
     };
-    let normalized = PolicyConfig {
+    let mut normalized = PolicyConfig {
         allow_origins,
         allow_methods: Some(allow_methods),
         allow_headers,
         max_age: max_age.map(Number::from),
         ..policy.clone()
     };
+    // Hosts are compared ignoring case: handed back as they are compared.
+    if let Some(hosts) = &mut normalized.r#match.hosts {
+        hosts.iter_mut().for_each(|h| h.make_ascii_lowercase());
+    }
     Some((compiled, normalized))
 }
 

@@ -260,7 +260,7 @@ pub(crate) fn read<T: DeserializeOwned>(json: &[u8]) -> Result<T, ConfigErrors> 
         policy,
         field: FieldPath(field),
         value,
-        problem: Problem::Shape(Position::of(&error)),
+        problem: Problem::Shape(ReadError::of(&error)),
     }])))
 }
 
@@ -269,13 +269,13 @@ fn syntax_error(error: &serde_json::Error) -> ConfigErrors {
         policy: None,
         field: FieldPath::default(),
         value: None,
-        problem: Problem::Json(Position::of(error)),
+        problem: Problem::Json(ReadError::of(error)),
     }]))
 }
 
 /// Serde's explanation of a document it could not read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
+pub struct ReadError {
     /// What is wrong, without the position.
     pub message: String,
     /// 1-based line.
@@ -284,8 +284,8 @@ pub struct Position {
     pub column: usize,
 }
 
-impl Position {
-    fn of(error: &serde_json::Error) -> Position {
+impl ReadError {
+    fn of(error: &serde_json::Error) -> ReadError {
         let (line, column) = (error.line(), error.column());
         let mut message = error.to_string();
         // serde_json appends the position to its message; it is kept apart here.
@@ -293,7 +293,7 @@ impl Position {
         if message.ends_with(&suffix) {
             message.truncate(message.len() - suffix.len());
         }
-        Position {
+        ReadError {
             message,
             line,
             column,
@@ -301,7 +301,7 @@ impl Position {
     }
 }
 
-impl fmt::Display for Position {
+impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -317,10 +317,10 @@ impl fmt::Display for Position {
 #[non_exhaustive]
 pub enum Problem {
     /// The document is not JSON.
-    Json(Position),
+    Json(ReadError),
     /// The document is JSON, but not of the plugin config's shape: an
     /// unknown or repeated field, a required one left out, a wrong type.
-    Shape(Position),
+    Shape(ReadError),
     EmptyString,
     NoPolicies,
     EmptyList,

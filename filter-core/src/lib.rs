@@ -54,7 +54,7 @@ mod vary;
 pub use allow_origin::normalize_origin_entry;
 pub use config::{Config, Policy};
 pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
-pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Position, Problem, Segment};
+pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Problem, ReadError, Segment};
 pub use headers::CorsHeaders;
 pub use metric::metric_name_part;
 pub use model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};

@@ -6,7 +6,7 @@
 mod common;
 
 use common::table;
-use filter_core::{Config, ConfigError, Position, Problem, Segment};
+use filter_core::{Config, ConfigError, Problem, ReadError, Segment};
 
 /// A document with one policy "api": these `allow_origins` entries, then
 /// these other fields.
@@ -55,7 +55,7 @@ fn refusal<'a>(problem: Problem, field: &'a str, value: Option<&'a str>) -> Refu
 /// A document that is JSON but does not fit the model: serde's explanation
 /// contains `message`.
 fn shape(message: &str) -> Problem {
-    Problem::Shape(Position {
+    Problem::Shape(ReadError {
         message: message.into(),
         line: 0,
         column: 0,
@@ -64,7 +64,7 @@ fn shape(message: &str) -> Problem {
 
 /// A document that is not JSON; the text is the parser's.
 fn json() -> Problem {
-    Problem::Json(Position {
+    Problem::Json(ReadError {
         message: String::new(),
         line: 0,
         column: 0,
@@ -133,6 +133,14 @@ fn document_refusals() {
             ("{\"policies\": [".to_string(), Refusal { problem: json(), policy: None, field: "", value: None })),
         ("trailing garbage",
             (format!(r#"{{"policies": [{policy}]}} x"#), Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("a byte-order mark",
+            (format!("\u{feff}{{\"policies\": [{policy}]}}"), Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("nesting far deeper than a config",
+            (format!(r#"{{"policies": [{{"name": "api", "allow_origins": {}"#, "[".repeat(100_000)),
+             Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("a field written twice",
+            (r#"{"policies": [{"name": "api", "allow_origins": ["*"], "allow_origins": ["https://evil.example"]}]}"#.to_string(),
+             Refusal { problem: shape("duplicate field `allow_origins`"), policy: Some(r#"policy "api""#), field: "", value: None })),
         ("the document is not an object",
             ("[1]".to_string(), Refusal { problem: shape("invalid type: sequence, expected a JSON object"), policy: None, field: "", value: Some("[1]") })),
         ("an unknown top-level field",
@@ -140,10 +148,10 @@ fn document_refusals() {
              Refusal { problem: shape("unknown field `polices`"), policy: None, field: "polices", value: Some("1") })),
         ("an unknown mode",
             (format!(r#"{{"mode": "audit", "policies": [{policy}]}}"#),
-             Refusal { problem: shape("unknown variant `audit`, expected `enforce` or `shadow`"), policy: None, field: "mode", value: Some(r#""audit""#) })),
+             Refusal { problem: shape(r#"must be "enforce" or "shadow""#), policy: None, field: "mode", value: Some(r#""audit""#) })),
         ("a mode that is not a string",
             (format!(r#"{{"mode": true, "policies": [{policy}]}}"#),
-             Refusal { problem: shape("expected value"), policy: None, field: "mode", value: Some("true") })),
+             Refusal { problem: shape("invalid type: boolean `true`, expected a string"), policy: None, field: "mode", value: Some("true") })),
         ("policies missing",
             ("{}".to_string(), Refusal { problem: shape("missing field `policies`"), policy: None, field: "", value: None })),
         ("policies empty",
@@ -211,7 +219,7 @@ fn policy_field_refusals() {
         ("allow_private_network not a boolean",
             (api_with(r#""allow_private_network": 1"#), refusal(shape("expected a boolean"), "allow_private_network", Some("1")))),
         ("an unknown disallowed",
-            (api_with(r#""disallowed": "deny""#), refusal(shape("unknown variant `deny`, expected `pass` or `reject`"), "disallowed", Some(r#""deny""#)))),
+            (api_with(r#""disallowed": "deny""#), refusal(shape(r#"must be "pass" or "reject""#), "disallowed", Some(r#""deny""#)))),
         ("max_age negative",
             (api_with(r#""max_age": -1"#), refusal(MaxAgeOutOfRange, "max_age", Some("-1")))),
         ("max_age above a day",

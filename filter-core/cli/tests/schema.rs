@@ -1,7 +1,9 @@
-//! deploy/schema/plugin-config.schema.json against the shared vectors: every
-//! config the filter accepts is valid, and the refusals that are about
-//! structure (types, unknown fields, enums, shapes, ranges) are invalid.
+//! deploy/schema/plugin-config.schema.json: what the engine's model
+//! generates, and, against the shared vectors, every config the filter
+//! accepts is valid and the refusals that are about structure (types,
+//! unknown fields, enums, shapes, ranges) are invalid.
 
+mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -74,6 +76,20 @@ const ENGINE_ONLY: &[&str] = &[
     "two policy names with one metric name",
     "two policy names with one metric name, other characters",
 ];
+
+#[test]
+fn checked_in_schema_is_the_generated_one() {
+    let path = repo().join("deploy/schema/plugin-config.schema.json");
+    let checked_in = std::fs::read_to_string(&path).expect("the schema file");
+    let generated = common::run(&["schema"]);
+    assert_eq!(generated.code, 0, "{}", generated.stderr);
+    assert!(
+        generated.stdout == checked_in,
+        "{} is not what the model generates; regenerate it:\n  \
+         cargo run -p cors-filter-cli -- schema > deploy/schema/plugin-config.schema.json",
+        path.display()
+    );
+}
 
 #[test]
 fn every_vector_config_is_valid() {
