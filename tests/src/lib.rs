@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod envoy;
 pub mod flood;
 pub mod hostile;
+pub mod kit;
 pub mod upstream;
 pub mod vectors;
 pub mod workerd;
