@@ -12,6 +12,7 @@ pub fn path(name: &str) -> PathBuf {
 }
 
 /// A kit file with each `@KEY@` in `fill` replaced by its value, parsed.
+/// Every placeholder outside comments must be filled.
 ///
 /// # Panics
 /// When the file is missing, is not YAML, or keeps a placeholder.
@@ -22,10 +23,11 @@ pub fn load(name: &str, fill: &[(&str, &str)]) -> Value {
     for (key, value) in fill {
         text = text.replace(&format!("@{key}@"), value);
     }
-    let left =
-        text.split('@').skip(1).step_by(2).find(|key| {
-            !key.is_empty() && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
-        });
+    let left = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(|line| line.split('@').skip(1).step_by(2))
+        .find(|key| !key.is_empty() && key.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'));
     assert!(
         left.is_none(),
         "{name}: @{}@ is not filled in",
