@@ -209,3 +209,52 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
     let traps = envoy::trap_lines(&log);
     assert!(traps.is_empty(), "{}", traps.join("\n"));
 }
+
+/// A first config the module refuses leaves the filter without a config:
+/// Envoy starts, but answers every request 500 (never forwards it without
+/// the policy) until a config it accepts arrives.
+#[test]
+fn a_refused_first_config_fails_closed_until_a_good_one_arrives() {
+    let upstream = Upstream::start();
+    let watched = TempDir::new("e2e-ecds-first");
+    let module = envoy::module_path();
+    let resource = kit::load(
+        "ecds-cors.yaml",
+        &[("WASM_PATH", &module.to_string_lossy())],
+    );
+    let bootstrap = kit::bootstrap(
+        "envoy-ecds.yaml",
+        &[
+            ("ECDS_DIR", &watched.path().to_string_lossy()),
+            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
+        ],
+    );
+    let refused = CONFIG.replacen(
+        r#""https://app.example.com","#,
+        r#""https://app.example.com", "https://*.com","#,
+        1,
+    );
+    publish(&resource, watched.path(), &refused);
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
+        panic!(
+            "Envoy did not start ({:?}):\n{}",
+            failure.status, failure.log
+        )
+    });
+    let proxy = envoy.listener();
+    let get = || {
+        let request = api(b"GET", b"/api/items").header("Origin", "https://evil.example.net");
+        Connection::new(proxy)
+            .send(&request)
+            .unwrap_or_else(|e| panic!("no answer: {e:?}"))
+    };
+    assert_eq!(get().status, 500, "served without a config");
+    assert!(
+        upstream.requests().is_empty(),
+        "a request reached the upstream"
+    );
+
+    publish(&resource, watched.path(), CONFIG);
+    wait_for("the good config serves", || get().status == 403);
+    assert_eq!(live(&envoy, CONFIG, 2), 1, "the good config is live");
+}
