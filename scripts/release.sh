@@ -37,8 +37,8 @@ done
 VERSION=$(cargo pkgid --manifest-path "$ROOT/Cargo.toml" -p envoy-filter | sed 's/.*[#@]//')
 IMAGE="cors-filter-$VERSION.oci.tar"
 BUNDLE="cors-filter-worker-$VERSION.tar.gz"
-# Fixed times and owners, so the same module always gives the same image
-# and bundle digests.
+# Fixed times, so the same module always gives the same image digest. (The
+# Worker bundle differs from run to run: wrangler writes the time into it.)
 EPOCH=1970-01-01T00:00:00Z
 
 "$ROOT/scripts/build-wasm.sh"
