@@ -26,7 +26,7 @@ proxy_wasm::main! {{
 struct Filter {
     config: Config,
     /// Counter ids, `[policy index][outcome index]`.
-    counters: Vec<[u32; Outcome::ALL.len()]>,
+    counters: Vec<[Option<u32>; Outcome::ALL.len()]>,
     /// The name of the gauge naming this config (see [`Filter::new`]).
     info: String,
 }
@@ -79,9 +79,13 @@ impl Filter {
     }
 
     fn count(&self, policy: &Policy, outcome: Outcome) {
-        if let Some(ids) = self.counters.get(policy.index()) {
+        if let Some(Some(id)) = self
+            .counters
+            .get(policy.index())
+            .map(|ids| ids[outcome.index()])
+        {
             // A failed increment loses one count; nothing to do about it here.
-            let _ = hostcalls::increment_metric(ids[outcome.index()], 1);
+            let _ = hostcalls::increment_metric(id, 1);
         }
     }
 
@@ -93,12 +97,17 @@ impl Filter {
     fn mark_live(&self) {
         if let Ok((Some(previous), _)) = hostcalls::get_shared_data(LIVE_CONFIG_KEY) {
             if previous != self.info.as_bytes() {
-                if let Ok(previous) = std::str::from_utf8(&previous) {
-                    let _ = hostcalls::record_metric(define(MetricType::Gauge, previous), 0);
+                if let Some(id) = std::str::from_utf8(&previous)
+                    .ok()
+                    .and_then(|previous| define(MetricType::Gauge, previous))
+                {
+                    let _ = hostcalls::record_metric(id, 0);
                 }
             }
         }
-        let _ = hostcalls::record_metric(define(MetricType::Gauge, &self.info), 1);
+        if let Some(id) = define(MetricType::Gauge, &self.info) {
+            let _ = hostcalls::record_metric(id, 1);
+        }
         let _ = hostcalls::set_shared_data(LIVE_CONFIG_KEY, Some(self.info.as_bytes()), None);
     }
 }
@@ -116,10 +125,10 @@ fn short_hash(document: &[u8]) -> String {
         .collect()
 }
 
-/// Defines a metric; a metric Envoy refuses gets id 0, whose updates fail
-/// harmlessly, rather than refuse a valid config over a statistic.
-fn define(kind: MetricType, name: &str) -> u32 {
-    hostcalls::define_metric(kind, name).unwrap_or_default()
+/// Defines a metric. Should Envoy refuse one, the filter runs without it
+/// rather than refuse a valid config over a statistic.
+fn define(kind: MetricType, name: &str) -> Option<u32> {
+    hostcalls::define_metric(kind, name).ok()
 }
 
 /// Envoy splits stat names at dots and tag extractors read them, so a policy
@@ -181,9 +190,10 @@ impl RootContext for Root {
                 for error in errors.iter() {
                     log::error!("config refused: {error}");
                 }
+                let problems = errors.iter().count();
+                let plural = if problems == 1 { "" } else { "s" };
                 log::error!(
-                    "cors-filter {version}: config {hash} refused, {} problems",
-                    errors.iter().count()
+                    "cors-filter {version}: config {hash} refused, {problems} problem{plural}"
                 );
                 false
             }

@@ -202,7 +202,7 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
         assert!(refusal.contains(needle), "{refusal} does not name {needle}");
     }
     let summary = format!(
-        "config {} refused, 1 problems",
+        "config {} refused, 1 problem",
         kit::config_hash(&bad_config)
     );
     assert!(log.contains(&summary), "no `{summary}` in the log:\n{log}");
