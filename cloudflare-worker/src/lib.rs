@@ -110,14 +110,17 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
         sec_fetch_site: sec_fetch_site.as_deref().map(str::as_bytes),
     });
     log_denial(policy, &decision);
-    Ok(match decision.action {
-        Action::Respond { status, headers } => Handled::Answer(answer(status, headers.iter())?),
-        Action::Pass => Handled::Forward {
+    Ok(match decision.to_carry_out() {
+        Some(Action::Respond { status, headers }) => {
+            Handled::Answer(answer(*status, headers.iter())?)
+        }
+        // Shadow mode: decided and logged, the request goes on untouched.
+        None => Handled::Forward {
             url: settings.forward_url(&url, path),
             request,
             edit: None,
         },
-        Action::Forward { allow_origin } => Handled::Forward {
+        Some(Action::Forward { allow_origin }) => Handled::Forward {
             url: settings.forward_url(&url, path),
             request,
             edit: Some(Edit {

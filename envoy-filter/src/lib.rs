@@ -8,7 +8,7 @@
 //! value that is not UTF-8, and a panic traps the VM, which then fails every
 //! later request on that worker.
 
-use filter_core::{Action as Cors, Config, Outcome, Policy, Request};
+use filter_core::{metric_name_part, Action as Cors, Config, Outcome, Policy, Request};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
@@ -129,17 +129,6 @@ fn short_hash(document: &[u8]) -> String {
 /// rather than refuse a valid config over a statistic.
 fn define(kind: MetricType, name: &str) -> Option<u32> {
     hostcalls::define_metric(kind, name).ok()
-}
-
-/// Envoy splits stat names at dots and tag extractors read them, so a policy
-/// name keeps only `[A-Za-z0-9_-]`; anything else becomes `_`.
-fn metric_name_part(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '-' => c,
-            _ => '_',
-        })
-        .collect()
 }
 
 #[link(wasm_import_module = "env")]
@@ -330,9 +319,13 @@ impl HttpContext for Stream {
                 );
             }
         }
-        match decision.action {
+        // Shadow mode: counted and logged above, nothing carried out.
+        let Some(action) = decision.to_carry_out() else {
+            return Action::Continue;
+        };
+        match action {
             Cors::Respond { status, headers } => {
-                self.send_http_response(status.into(), headers.iter().collect(), None);
+                self.send_http_response((*status).into(), headers.iter().collect(), None);
                 Action::Pause
             }
             Cors::Forward { allow_origin } => {
@@ -342,7 +335,6 @@ impl HttpContext for Stream {
                 };
                 Action::Continue
             }
-            Cors::Pass => Action::Continue,
         }
     }
 
