@@ -286,7 +286,7 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
 
 /// Whether an origin's host is the user's own machine. The engine decides:
 /// with credentials it accepts a plain-http origin on such a host only.
-pub fn is_loopback(origin: &str) -> bool {
+fn is_loopback(origin: &str) -> bool {
     let Some((_, host)) = origin.split_once("://") else {
         return false;
     };
