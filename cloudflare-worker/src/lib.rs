@@ -6,8 +6,14 @@
 //! it: preflights and rejections are answered here and never reach the
 //! origin; everything else goes to `ORIGIN_URL` (or, when that is unset, to
 //! the request's own URL) and comes back with the policy's CORS headers.
+//! Two optional bindings add to that: decision counters in Workers Analytics
+//! Engine ([`analytics`]) and per-policy rate limits ([`limits`]).
+
+mod analytics;
+mod limits;
 
 use filter_core::{Action, Config, Decision, Policy, Request as CorsRequest};
+use limits::RateLimiter;
 use std::sync::OnceLock;
 use wasm_bindgen::prelude::{wasm_bindgen, Closure};
 use worker::js_sys::{self, Array, Reflect, JSON};
@@ -19,15 +25,28 @@ use worker::{console_error, console_log, Env};
 /// the isolate's lifetime, so compiling the config again per request would
 /// only cost time.
 struct Settings {
-    /// The compiled config, or the lines saying why it was refused.
-    config: Result<Config, Vec<String>>,
+    /// The compiled config and its rate limits, or the lines saying why they
+    /// were refused.
+    setup: Result<Setup, Vec<String>>,
     /// Where requests go instead of their own URL: `scheme://host[:port]`.
     origin_url: Option<String>,
+    /// Whether decisions are written to Analytics Engine.
+    analytics: bool,
+}
+
+/// What the Worker runs with.
+struct Setup {
+    config: Config,
+    /// Per policy, by index: the name of its rate limiting binding.
+    rate_limiters: Vec<Option<String>>,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
 const REFUSED_BODY: &str = "CORS configuration refused; see the Worker's logs\n";
+
+/// The status of an accepted WebSocket upgrade.
+const SWITCHING_PROTOCOLS: u16 = 101;
 
 /// Every request, as worker-build's shim hands it over (with the bindings
 /// and the execution context, unused).
@@ -43,7 +62,10 @@ const REFUSED_BODY: &str = "CORS configuration refused; see the Worker's logs\n"
 pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
     Ok(match handle(request, &env)? {
         Handled::Answer(response) => response.into(),
-        Handled::Forward { request, url, edit } => forward(&request, url, edit).into(),
+        Handled::Forward(then) => forward(then).into(),
+        Handled::Limit { limiter, key, then } => {
+            limits::check_then_forward(&limiter, &key, then)?.into()
+        }
     })
 }
 
@@ -51,12 +73,23 @@ pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsVal
 enum Handled {
     /// Answered here.
     Answer(Response),
-    /// Sent on to `url`; inside a policy's scope, the answer is edited.
-    Forward {
-        request: Request,
-        url: String,
-        edit: Option<Edit>,
+    /// Sent on.
+    Forward(Forward),
+    /// Sent on if the policy's rate limiter lets the client's `key` through.
+    Limit {
+        limiter: RateLimiter,
+        key: String,
+        then: Forward,
     },
+}
+
+/// A request on its way to the upstream.
+struct Forward {
+    request: Request,
+    /// Where it goes.
+    url: String,
+    /// Inside a policy's scope, what the policy does to the answer.
+    edit: Option<Edit>,
 }
 
 /// The CORS headers a policy puts on a forwarded request's answer.
@@ -70,8 +103,8 @@ struct Edit {
 /// request still says why.
 fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
     let settings = SETTINGS.get_or_init(|| Settings::load(env));
-    let config = match &settings.config {
-        Ok(config) => config,
+    let setup = match &settings.setup {
+        Ok(setup) => setup,
         Err(lines) => {
             for line in lines {
                 console_error!("CORS_CONFIG refused: {line}");
@@ -81,12 +114,15 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
     };
     let url = request.url();
     let (scheme, authority, path) = split_url(&url);
-    let Some(policy) = config.policy_for(authority.as_bytes(), path.as_bytes()) else {
-        return Ok(Handled::Forward {
+    let Some(policy) = setup
+        .config
+        .policy_for(authority.as_bytes(), path.as_bytes())
+    else {
+        return Ok(Handled::Forward(Forward {
             url: settings.forward_url(&url, path),
             request,
             edit: None,
-        });
+        }));
     };
 
     let method = request.method();
@@ -99,7 +135,7 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
     let request_headers = header("access-control-request-headers");
     let private_network = header("access-control-request-private-network");
     let sec_fetch_site = header("sec-fetch-site");
-    let decision = policy.decide(&CorsRequest {
+    let cors_request = CorsRequest {
         method: method.as_bytes(),
         scheme: scheme.as_bytes(),
         authority: authority.as_bytes(),
@@ -108,36 +144,65 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
         access_control_request_headers: request_headers.as_deref().map(str::as_bytes),
         access_control_request_private_network: private_network.as_deref().map(str::as_bytes),
         sec_fetch_site: sec_fetch_site.as_deref().map(str::as_bytes),
-    });
+    };
+    let decision = policy.decide(&cors_request);
     log_denial(policy, &decision);
-    Ok(match decision.action {
-        Action::Respond { status, headers } => Handled::Answer(answer(status, headers.iter())?),
-        Action::Pass => Handled::Forward {
-            url: settings.forward_url(&url, path),
-            request,
-            edit: None,
-        },
-        Action::Forward { allow_origin } => Handled::Forward {
-            url: settings.forward_url(&url, path),
-            request,
-            edit: Some(Edit {
-                policy,
-                allow_origin: allow_origin.map(String::from),
-            }),
-        },
-    })
+    if settings.analytics {
+        let mode = if setup.config.is_shadow() {
+            "shadow"
+        } else {
+            "enforce"
+        };
+        analytics::record(env, policy, decision.outcome, mode);
+    }
+    let edit = match decision.action {
+        Action::Respond { status, headers } => {
+            return Ok(Handled::Answer(answer(status, headers.iter())?));
+        }
+        Action::Pass => None,
+        Action::Forward { allow_origin } => Some(Edit {
+            policy,
+            allow_origin: allow_origin.map(String::from),
+        }),
+    };
+    let then = Forward {
+        url: settings.forward_url(&url, path),
+        request,
+        edit,
+    };
+    match &setup.rate_limiters[policy.index()] {
+        Some(name) if !cors_request.is_preflight() => Ok(Handled::Limit {
+            limiter: binding(env, name).unchecked_into(),
+            // Cloudflare sets it on every request from a client.
+            key: header("cf-connecting-ip").unwrap_or_default(),
+            then,
+        }),
+        _ => Ok(Handled::Forward(then)),
+    }
 }
 
 impl Settings {
     fn load(env: &Env) -> Settings {
-        let config = config_json(env).and_then(|json| {
-            Config::from_json(json.as_bytes())
-                .map_err(|errors| errors.iter().map(ToString::to_string).collect())
-        });
+        let setup = config_json(env)
+            .and_then(|json| {
+                Config::from_json(json.as_bytes())
+                    .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+            })
+            .and_then(|config| {
+                let rate_limiters = limits::load(env, &config)?;
+                Ok(Setup {
+                    config,
+                    rate_limiters,
+                })
+            });
         let origin_url = binding(env, "ORIGIN_URL")
             .as_string()
             .filter(|url| !url.is_empty());
-        Settings { config, origin_url }
+        Settings {
+            setup,
+            origin_url,
+            analytics: analytics::bound(env),
+        }
     }
 
     /// Where a request with URL `url` and path (and query) `path` goes.
@@ -200,7 +265,7 @@ fn log_denial(policy: &Policy, decision: &Decision) {
 /// request is `manual`, so redirects go back to the client as from any
 /// proxy. An unreachable upstream is answered 502, which still gets the
 /// policy's headers like any response.
-fn forward(request: &Request, url: String, edit: Option<Edit>) -> js_sys::Promise {
+fn forward(Forward { request, url, edit }: Forward) -> js_sys::Promise {
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
     let sent = global.fetch_with_str_and_init(&url, request.unchecked_ref());
     // One callback for both outcomes: it runs exactly once, which frees it.
@@ -213,8 +278,11 @@ fn forward(request: &Request, url: String, edit: Option<Edit>) -> js_sys::Promis
             }
         };
         Ok(match edit {
-            Some(edit) => edit.apply(&upstream)?,
-            None => upstream,
+            // A WebSocket upgrade goes back as the upstream's own Response:
+            // its `webSocket` is the connection, which a rebuilt Response
+            // would drop. Browsers apply no CORS to WebSockets anyway.
+            Some(edit) if upstream.status() != SWITCHING_PROTOCOLS => edit.apply(&upstream)?,
+            _ => upstream,
         }
         .into())
     });
@@ -244,16 +312,26 @@ impl Edit {
             Response::new_with_opt_readable_stream_and_init(upstream.body().as_ref(), init)?;
         let headers = response.headers();
         let lines = header_lines(&headers);
+        self.apply_to(&headers, line_pairs(&lines))?;
+        Ok(response)
+    }
+
+    /// Edits `headers`, whose lines are `lines`, as the policy says.
+    fn apply_to<'h>(
+        &self,
+        headers: &Headers,
+        lines: impl Iterator<Item = (&'h [u8], &'h [u8])>,
+    ) -> Result<(), JsValue> {
         let edits = self
             .policy
-            .edit_response(self.allow_origin.as_deref(), line_pairs(&lines));
+            .edit_response(self.allow_origin.as_deref(), lines);
         for name in &edits.remove {
             headers.delete(&String::from_utf8_lossy(name))?;
         }
         for (name, value) in edits.set.iter() {
             headers.set(name, value)?;
         }
-        Ok(response)
+        Ok(())
     }
 }
 

@@ -61,6 +61,19 @@ pub enum CorsConfig<'a> {
     Absent,
 }
 
+/// What a test adds to the Worker's workerd config besides `CORS_CONFIG` and
+/// `ORIGIN_URL`: stand-ins for Cloudflare's bindings, written as workerd
+/// wrapped bindings whose module is one of `internal_modules`.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Bindings in Cap'n Proto text, e.g.
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    pub bindings: Vec<String>,
+    /// Internal ES modules `(name, source)`, for wrapped bindings: each
+    /// default-exports a function that returns the binding's value.
+    pub internal_modules: Vec<(String, String)>,
+}
+
 /// A running workerd; killed on drop.
 pub struct Workerd {
     child: Child,
@@ -100,6 +113,18 @@ impl Workerd {
         cors_config: CorsConfig,
         origin_url: Option<&str>,
     ) -> Result<Workerd, StartFailure> {
+        Workerd::start_with(cors_config, origin_url, &Extras::default())
+    }
+
+    /// [`Workerd::start`] with `extras` in the config.
+    ///
+    /// # Errors
+    /// As [`Workerd::start`].
+    pub fn start_with(
+        cors_config: CorsConfig,
+        origin_url: Option<&str>,
+        extras: &Extras,
+    ) -> Result<Workerd, StartFailure> {
         let dir = TempDir::new("e2e-workerd");
         let build = build_dir();
         // Embedded files are found relative to the config file.
@@ -108,8 +133,11 @@ impl Workerd {
                 .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
         }
         let config_path = dir.path().join("workerd.capnp");
-        std::fs::write(&config_path, capnp_config(cors_config, origin_url))
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
+        std::fs::write(
+            &config_path,
+            capnp_config_with(cors_config, origin_url, extras),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
         let mut child = Command::new(workerd_bin())
             .arg("serve")
             .arg(&config_path)
@@ -241,6 +269,15 @@ impl Drop for Workerd {
 /// The workerd config: the Worker on `127.0.0.1:0`, with outbound access to
 /// loopback (workerd's default network refuses it, and the upstream is there).
 pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
+    capnp_config_with(cors_config, origin_url, &Extras::default())
+}
+
+/// [`capnp_config`] with `extras`.
+pub fn capnp_config_with(
+    cors_config: CorsConfig,
+    origin_url: Option<&str>,
+    extras: &Extras,
+) -> String {
     let mut bindings = Vec::new();
     match cors_config {
         CorsConfig::Text(text) => {
@@ -263,6 +300,18 @@ pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String
             capnp_string(url)
         ));
     }
+    bindings.extend(extras.bindings.iter().cloned());
+    let modules: Vec<String> = extras
+        .internal_modules
+        .iter()
+        .map(|(name, source)| {
+            format!(
+                "(name = {}, esModule = {}, internal = true)",
+                capnp_string(name),
+                capnp_string(source)
+            )
+        })
+        .collect();
     format!(
         r#"using Workerd = import "/workerd/workerd.capnp";
 
@@ -272,6 +321,7 @@ const config :Workerd.Config = (
     (name = "net", network = (allow = ["public", "private", "local"])),
   ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  extensions = [(modules = [{}])],
 );
 
 const worker :Workerd.Worker = (
@@ -284,6 +334,7 @@ const worker :Workerd.Worker = (
   globalOutbound = "net",
 );
 "#,
+        modules.join(", "),
         bindings.join(", ")
     )
 }
