@@ -11,7 +11,7 @@
 //! The mapping lives in the Worker, not in the plugin JSON: a binding is the
 //! Worker's own resource, and Envoy has no such thing.
 
-use crate::{answer, binding, forward, Forward, Settling};
+use crate::{binding, edits_text, forward, respond, Forward};
 use filter_core::Config;
 use wasm_bindgen::prelude::{wasm_bindgen, Closure};
 use worker::js_sys::{self, Array, Object, Reflect, JSON};
@@ -27,6 +27,13 @@ extern "C" {
     pub type RateLimiter;
     #[wasm_bindgen(method, catch)]
     fn limit(this: &RateLimiter, options: &Object) -> Result<Settling, JsValue>;
+
+    /// A Promise, for a `then` that takes any two functions: js-sys's
+    /// takes closures that live until dropped, not until called.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type Settling;
+    #[wasm_bindgen(method)]
+    fn then(this: &Settling, on_fulfilled: &JsValue, on_rejected: &JsValue) -> js_sys::Promise;
 }
 
 /// For each policy of `config`, by index, the name of its rate limiting
@@ -104,11 +111,14 @@ pub fn check_then_forward(
             .and_then(|success| success.as_bool());
         match success {
             Some(false) => {
-                let response = answer(TOO_MANY_REQUESTS, [])?;
-                if let Some(edit) = &then.edit {
-                    edit.apply_to(&response.headers(), std::iter::empty())?;
-                }
-                Ok(response.into())
+                let edits = then.edit.as_ref().map(|edit| {
+                    edits_text(
+                        edit.policy,
+                        edit.allow_origin.as_deref(),
+                        std::iter::empty(),
+                    )
+                });
+                Ok(respond(TOO_MANY_REQUESTS, &edits.unwrap_or_default()).into())
             }
             Some(true) => Ok(forward(then).into()),
             None => {

@@ -1,5 +1,5 @@
-//! A real workerd running the Worker (`cloudflare-worker/build/`), forwarding
-//! to an [`Upstream`](crate::upstream::Upstream) through `ORIGIN_URL`.
+//! A real workerd running the Worker (`cloudflare-worker/worker.js` and its
+//! `build/`), forwarding to an [`Upstream`](crate::upstream::Upstream) through `ORIGIN_URL`.
 //!
 //! The config is generated Cap'n Proto text, as `workerd serve` reads it. The
 //! socket binds port 0 and workerd reports the port it got on its control
@@ -22,7 +22,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The compatibility date of `deploy/cloudflare/wrangler.toml`, so the tests
 /// run the Worker under the runtime behaviour it is deployed with.
-pub const COMPATIBILITY_DATE: &str = "2025-01-01";
+pub const COMPATIBILITY_DATE: &str = "2026-05-03";
 
 /// `$WORKERD_BIN`, or the one from `env.sh`.
 pub fn workerd_bin() -> PathBuf {
@@ -47,6 +47,12 @@ pub fn build_dir() -> PathBuf {
         );
     }
     dir
+}
+
+/// The Worker's entry module, `cloudflare-worker/worker.js`: it imports
+/// `./build/index.js`, what worker-build generates.
+pub fn entry_module() -> PathBuf {
+    crate::workspace_root().join("cloudflare-worker/worker.js")
 }
 
 /// How the plugin JSON reaches the Worker's `CORS_CONFIG` binding.
@@ -127,11 +133,19 @@ impl Workerd {
     ) -> Result<Workerd, StartFailure> {
         let dir = TempDir::new("e2e-workerd");
         let build = build_dir();
-        // Embedded files are found relative to the config file.
+        // Embedded files are found relative to the config file, laid out as
+        // in the crate: the entry module next to build/.
+        let copy = |from: PathBuf, to: PathBuf| {
+            std::fs::copy(&from, &to).unwrap_or_else(|e| {
+                panic!("cannot copy {} to {}: {e}", from.display(), to.display())
+            });
+        };
+        std::fs::create_dir(dir.path().join("build"))
+            .unwrap_or_else(|e| panic!("cannot create {}/build: {e}", dir.path().display()));
         for file in ["index.js", "index_bg.wasm"] {
-            std::fs::copy(build.join(file), dir.path().join(file))
-                .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
+            copy(build.join(file), dir.path().join("build").join(file));
         }
+        copy(entry_module(), dir.path().join("worker.js"));
         let config_path = dir.path().join("workerd.capnp");
         std::fs::write(
             &config_path,
@@ -326,8 +340,9 @@ const config :Workerd.Config = (
 
 const worker :Workerd.Worker = (
   modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "build/index.js", esModule = embed "build/index.js"),
+    (name = "build/index_bg.wasm", wasm = embed "build/index_bg.wasm"),
   ],
   compatibilityDate = "{COMPATIBILITY_DATE}",
   bindings = [{}],
