@@ -71,16 +71,16 @@ thread_local! {
         Closure::new(upstream_edits);
 }
 
-/// Every request, as worker-build's shim hands it over (with the bindings
-/// and the execution context, unused).
+/// Every request, as `worker.js` hands it over through worker-build's
+/// generated glue (with the bindings and the execution context, unused).
 ///
 /// A plain function, not `#[event(fetch)]`, whose handler is a Rust future:
 /// wasm-bindgen drives one with a Promise, a task queue, microtasks and two
 /// closures per `await`, a large share of workerd's CPU per request
 /// (scripts/bench-worker.sh measures it). An answer made here (a preflight,
-/// a rejection) returns as it is; a forwarded request returns the fetch's
-/// Promise, its outcome handled by one callback. An error from the
-/// runtime's API (none is expected) is thrown, and the runtime answers 500.
+/// a rejection) returns as it is; a forwarded request returns glue.js's
+/// Promise of the upstream's (edited) answer. An error from the runtime's
+/// API (none is expected) is thrown, and the runtime answers 500.
 #[wasm_bindgen]
 pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
     Ok(match handle(request, &env)? {
@@ -172,23 +172,20 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
     let decision = policy.decide(&cors_request);
     log_denial(policy, &decision);
     if settings.analytics {
-        let mode = if setup.config.is_shadow() {
-            "shadow"
-        } else {
-            "enforce"
-        };
+        let mode = if decision.shadow { "shadow" } else { "enforce" };
         analytics::record(env, policy, decision.outcome, mode);
     }
-    let edit = match decision.action {
-        Action::Respond { status, headers } => {
+    let edit = match decision.to_carry_out() {
+        Some(Action::Respond { status, headers }) => {
             let mut edits = String::new();
             for (name, value) in headers.iter() {
                 push_set(&mut edits, name, value);
             }
-            return Ok(Handled::Answer(respond(status, &edits)));
+            return Ok(Handled::Answer(respond(*status, &edits)));
         }
-        Action::Pass => None,
-        Action::Forward { allow_origin } => Some(Edit {
+        // Shadow mode: decided and logged, the request goes on untouched.
+        None => None,
+        Some(Action::Forward { allow_origin }) => Some(Edit {
             policy,
             allow_origin: allow_origin.map(String::from),
         }),

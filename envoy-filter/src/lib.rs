@@ -242,9 +242,13 @@ impl HttpContext for Stream {
                 );
             }
         }
-        match decision.action {
+        // Shadow mode: counted and logged above, nothing carried out.
+        let Some(action) = decision.to_carry_out() else {
+            return Action::Continue;
+        };
+        match action {
             Cors::Respond { status, headers } => {
-                self.send_http_response(status.into(), headers.iter().collect(), None);
+                self.send_http_response((*status).into(), headers.iter().collect(), None);
                 Action::Pause
             }
             Cors::Forward { allow_origin } => {
@@ -254,7 +258,6 @@ impl HttpContext for Stream {
                 };
                 Action::Continue
             }
-            Cors::Pass => Action::Continue,
         }
     }
 

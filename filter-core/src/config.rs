@@ -1,33 +1,26 @@
-//! The plugin JSON: read, validated and compiled into a [`Config`].
-//!
-//! The document is first parsed as plain JSON, then walked by hand so that
-//! every problem is collected (not only the first) and named with its policy,
-//! field and value.
+//! The compiled config: a [`PluginConfig`] checked as a whole and turned into
+//! lookups and ready-made header values, so that a decision only looks things
+//! up. The user's model and the compiled form are kept apart; the compiled one
+//! can still hand back the model it runs, normalized.
 
-use crate::decision::by_length_then_bytes;
-use crate::error::{ConfigError, ConfigErrors, Problem};
-use crate::http::{
-    is_forbidden_method, is_forbidden_request_header, is_forbidden_response_header, is_token,
-    normalize_method,
-};
-use crate::json::{self, Value};
-use crate::origin::{AllowOrigins, Entry};
+use crate::allow_headers::AllowHeaders;
+use crate::allow_methods::AllowMethods;
+use crate::error::{ConfigErrors, FieldPath, PolicyRef, Problem, Report};
+use crate::model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};
+use crate::origin::AllowOrigins;
 use crate::scope::{HostMatch, PathMatch, Scope};
+use crate::{allow_origin, expose_headers, max_age};
 use alloc::boxed::Box;
-use alloc::format;
 use alloc::string::{String, ToString};
-use alloc::vec;
 use alloc::vec::Vec;
-
-/// The longest value quoted in an error message; longer ones are cut. Long
-/// enough for any origin (a host has at most 253 bytes) to be quoted whole.
-const MAX_QUOTED_VALUE: usize = 300;
+use serde_json::Number;
 
 /// A validated, compiled plugin configuration: the policies in order.
 #[derive(Debug)]
 pub struct Config {
     pub(crate) shadow: bool,
     pub(crate) policies: Vec<Policy>,
+    normalized: PluginConfig,
 }
 
 /// One compiled policy: its scope, its rules, and every static header value
@@ -48,45 +41,68 @@ pub struct Policy {
     pub(crate) max_age: Option<Box<str>>,
 }
 
-#[derive(Debug)]
-pub(crate) enum AllowMethods {
-    /// `["*"]`: any method; the answer echoes the requested one.
-    Any,
-    /// The methods, and the `Access-Control-Allow-Methods` value listing them.
-    List {
-        methods: Vec<Box<[u8]>>,
-        header: Box<str>,
-    },
-}
-
-#[derive(Debug)]
-pub(crate) struct AllowHeaders {
-    /// `*` listed: any name but `authorization`.
-    pub(crate) any: bool,
-    /// Listed names, lowercase, sorted for binary search.
-    pub(crate) names: Vec<Box<[u8]>>,
-}
-
 impl Config {
     /// Reads, validates and compiles a plugin JSON document.
     ///
     /// # Errors
-    /// Every problem in the document, each naming the policy, field and value.
+    /// A document that does not fit the model gives one error with its line,
+    /// column and path; one that does gives every problem that [`Config::compile`] finds.
     pub fn from_json(json: &[u8]) -> Result<Config, ConfigErrors> {
-        let document = json::parse(json).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                policy: None,
-                field: String::new(),
-                value: None,
-                problem: Problem::Json(e.to_string()),
-            }])
-        })?;
-        let mut reader = Reader::default();
-        let config = reader.config(&document);
-        match config {
-            Some(config) if reader.errors.is_empty() => Ok(config),
-            _ => Err(ConfigErrors(reader.errors)),
+        Config::compile(&PluginConfig::from_json(json)?)
+    }
+
+    /// Validates and compiles a plugin configuration.
+    ///
+    /// # Errors
+    /// Every problem in the configuration, each naming the policy, field and value.
+    pub fn compile(config: &PluginConfig) -> Result<Config, ConfigErrors> {
+        let mut report = Report::default();
+        let shadow = config.mode == Mode::Shadow;
+        if config.policies.is_empty() {
+            report.problem::<str>(FieldPath::field("policies"), None, Problem::NoPolicies);
         }
+        let mut policies = Vec::with_capacity(config.policies.len());
+        let mut normalized = Vec::with_capacity(config.policies.len());
+        for (index, policy) in config.policies.iter().enumerate() {
+            let name = &policy.name;
+            report.policy = Some(PolicyRef {
+                index,
+                name: (!name.is_empty()).then(|| name.clone()),
+            });
+            let first = config.policies[..index]
+                .iter()
+                .position(|p| p.name == *name);
+            if name.is_empty() {
+                report.problem(FieldPath::field("name"), Some(name), Problem::EmptyString);
+            } else if let Some(first) = first {
+                let problem = Problem::DuplicateName { first };
+                report.problem(FieldPath::field("name"), Some(name), problem);
+            }
+            if let Some((compiled, model)) = compile_policy(index, policy, shadow, &mut report) {
+                policies.push(compiled);
+                normalized.push(model);
+            }
+        }
+        if !report.errors.is_empty() {
+            return Err(ConfigErrors(report.errors));
+        }
+        let normalized = PluginConfig {
+            schema: None,
+            mode: config.mode,
+            policies: normalized,
+        };
+        Ok(Config {
+            shadow,
+            policies,
+            normalized,
+        })
+    }
+
+    /// The configuration this one runs, as a [`PluginConfig`]: defaults
+    /// filled in, origins, methods and header names as the engine compares
+    /// them. Compiling it gives the same behaviour.
+    pub fn plugin_config(&self) -> &PluginConfig {
+        &self.normalized
     }
 
     /// The first policy whose `match` fits the request, if any.
@@ -120,447 +136,138 @@ impl Policy {
     }
 }
 
-/// Walks the JSON document, collecting problems as it goes.
-#[derive(Default)]
-struct Reader {
-    errors: Vec<ConfigError>,
-    /// `policy "name"` or `policies[N]` while inside a policy.
-    policy: Option<String>,
+/// Compiles one policy, and gives it back normalized. Every part is checked
+/// even when an earlier one failed, so that all problems are reported.
+fn compile_policy(
+    index: usize,
+    policy: &PolicyConfig,
+    shadow: bool,
+    report: &mut Report,
+) -> Option<(Policy, PolicyConfig)> {
+    let credentials = policy.allow_credentials;
+    let scope = compile_scope(&policy.r#match, report);
+    let origins = allow_origin::compile(&policy.allow_origins, credentials, report);
+    let methods = AllowMethods::compile(policy.allow_methods.as_deref(), credentials, report);
+    let headers = AllowHeaders::compile(&policy.allow_headers, credentials, report);
+    let expose = expose_headers::compile(&policy.expose_headers, credentials, report);
+    let max_age = max_age::compile(policy.max_age.as_ref(), report);
+    // One test for all the parts, so one path drops those that were read.
+    let (
+        Some(scope),
+        Some((origins, allow_origins)),
+        Some((methods, allow_methods)),
+        Some((headers, allow_headers)),
+        Some(expose_headers),
+        Some(max_age),
+    ) = (scope, origins, methods, headers, expose, max_age)
+    else {
+        return None;
+    };
+    let compiled = Policy {
+        index,
+        name: policy.name.as_str().into(),
+        shadow,
+        scope,
+        origins,
+        methods,
+        headers,
+        credentials,
+        private_network: policy.allow_private_network,
+        reject: policy.disallowed == Disallowed::Reject,
+        expose_headers,
+        max_age: max_age.map(|s| s.to_string().into()),
+    };
+    let normalized = PolicyConfig {
+        allow_origins,
+        allow_methods: Some(allow_methods),
+        allow_headers,
+        max_age: max_age.map(Number::from),
+        ..policy.clone()
+    };
+    Some((compiled, normalized))
 }
 
-impl Reader {
-    fn report(&mut self, field: &str, value: Option<&Value>, problem: Problem) {
-        self.errors.push(ConfigError {
-            policy: self.policy.clone(),
-            field: field.into(),
-            value: value.map(quote),
-            problem,
-        });
-    }
+fn compile_scope(scope: &Match, report: &mut Report) -> Option<Scope> {
+    let field = FieldPath::field("match");
+    let hosts = match_list(
+        scope.hosts.as_deref(),
+        field.clone().then("hosts"),
+        HostMatch::parse,
+        report,
+    );
+    let paths = match_list(
+        scope.paths.as_deref(),
+        field.then("paths"),
+        PathMatch::parse,
+        report,
+    );
+    Some(Scope {
+        hosts: hosts?,
+        paths: paths?,
+    })
+}
 
-    fn config(&mut self, document: &Value) -> Option<Config> {
-        let Some(members) = document.as_object() else {
-            self.report("", Some(document), Problem::WrongType("a JSON object"));
-            return None;
-        };
-        self.unknown_fields(members, "", &["mode", "policies"]);
-        let shadow = match document.get("mode") {
-            None => false,
-            Some(Value::String(mode)) if mode == "enforce" => false,
-            Some(Value::String(mode)) if mode == "shadow" => true,
-            Some(other) => {
-                self.report("mode", Some(other), Problem::BadMode);
-                false
-            }
-        };
-        let items = match document.get("policies") {
-            None => {
-                self.report("policies", None, Problem::Missing);
-                return None;
-            }
-            Some(Value::Array(items)) if items.is_empty() => {
-                self.report("policies", None, Problem::NoPolicies);
-                return None;
-            }
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                self.report(
-                    "policies",
-                    Some(other),
-                    Problem::WrongType("a list of policies"),
-                );
-                return None;
-            }
-        };
-        let mut policies = Vec::with_capacity(items.len());
-        let mut names: Vec<&str> = Vec::new();
-        for (index, item) in items.iter().enumerate() {
-            self.policy = Some(format!("policies[{index}]"));
-            let name = item
-                .get("name")
-                .and_then(Value::as_str)
-                .filter(|n| !n.is_empty());
-            if let Some(name) = name {
-                self.policy = Some(format!("policy {}", quote(&Value::String(name.into()))));
-                match names.iter().position(|n| *n == name) {
-                    Some(first) => {
-                        self.report("name", item.get("name"), Problem::DuplicateName { first })
-                    }
-                    None => names.push(name),
-                }
-            }
-            if let Some(policy) = self.policy_entry(index, item, shadow) {
-                policies.push(policy);
-            }
+/// A `match` list: `None` left out (matches anything), refused when empty.
+fn match_list<T>(
+    entries: Option<&[String]>,
+    field: FieldPath,
+    parse: fn(&str) -> Result<T, Problem>,
+    report: &mut Report,
+) -> Option<Option<Vec<T>>> {
+    let Some(entries) = entries else {
+        return Some(None);
+    };
+    if entries.is_empty() {
+        report.problem::<str>(field, None, Problem::EmptyMatchList);
+        return None;
+    }
+    let mut parsed = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        match parse(entry) {
+            Ok(p) => parsed.push(p),
+            Err(problem) => report.problem(field.clone().index(i), Some(entry), problem),
         }
-        self.policy = None;
-        Some(Config { shadow, policies })
     }
+    (parsed.len() == entries.len()).then_some(Some(parsed))
+}
 
-    fn policy_entry(&mut self, index: usize, item: &Value, shadow: bool) -> Option<Policy> {
-        let Some(members) = item.as_object() else {
-            self.report("", Some(item), Problem::WrongType("a JSON object"));
-            return None;
-        };
-        let fields = item;
-        self.unknown_fields(
-            members,
-            "",
-            &[
-                "name",
-                "match",
-                "allow_origins",
-                "allow_methods",
-                "allow_headers",
-                "expose_headers",
-                "allow_credentials",
-                "max_age",
-                "allow_private_network",
-                "disallowed",
-            ],
-        );
-        let name = match fields.get("name") {
-            None => {
-                self.report("name", None, Problem::Missing);
-                None
-            }
-            Some(Value::String(name)) if name.is_empty() => {
-                self.report("name", fields.get("name"), Problem::EmptyString);
-                None
-            }
-            Some(Value::String(name)) => Some(name.as_str()),
-            Some(other) => {
-                self.report("name", Some(other), Problem::WrongType("a string"));
-                None
-            }
-        };
-        let scope = self.scope(fields.get("match"));
-        let credentials = self.boolean(fields, "allow_credentials");
-        let private_network = self.boolean(fields, "allow_private_network");
-        let origins = self.allow_origins(fields.get("allow_origins"), credentials);
-        let methods = self.allow_methods(fields.get("allow_methods"), credentials);
-        let headers = self.allow_headers(fields.get("allow_headers"), credentials);
-        let expose_headers = self.expose_headers(fields.get("expose_headers"), credentials);
-        let max_age = self.max_age(fields.get("max_age"));
-        let reject = match fields.get("disallowed") {
-            None => false,
-            Some(Value::String(d)) if d == "pass" => false,
-            Some(Value::String(d)) if d == "reject" => true,
-            Some(other) => {
-                self.report("disallowed", Some(other), Problem::BadDisallowed);
-                false
-            }
-        };
-        // One test for all the parts, so one path drops those that were read.
-        let (
-            Some(name),
-            Some(scope),
-            Some(origins),
-            Some(methods),
-            Some(headers),
-            Some(expose_headers),
-            Some(max_age),
-        ) = (
-            name,
-            scope,
-            origins,
-            methods,
-            headers,
-            expose_headers,
-            max_age,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hands_back_the_config_it_runs() {
+        let config = Config::from_json(
+            br#"{"$schema": "s", "policies": [{"name": "api",
+                "allow_origins": ["HTTPS://App.Example.com:443", "https://*.Example.com:*"],
+                "allow_headers": ["X-A", "x-a", "*"], "expose_headers": ["X-B"],
+                "allow_methods": ["put", "PATCH", "PUT"], "max_age": 600.0}]}"#,
         )
-        else {
-            return None;
-        };
-        Some(Policy {
-            index,
-            name: name.into(),
-            shadow,
-            scope,
-            origins,
-            methods,
-            headers,
-            credentials,
-            private_network,
-            reject,
-            expose_headers,
-            max_age,
-        })
-    }
+        .unwrap();
+        let normalized = config.plugin_config();
+        let policy = &normalized.policies[0];
+        assert_eq!(normalized.schema, None);
+        assert_eq!(
+            policy.allow_origins,
+            ["https://app.example.com", "https://*.example.com:*"]
+        );
+        assert_eq!(
+            policy.allow_methods.as_deref(),
+            Some(&["PUT", "PATCH"].map(String::from)[..])
+        );
+        assert_eq!(policy.allow_headers, ["x-a", "*"]);
+        assert_eq!(policy.expose_headers, ["X-B"]);
+        assert_eq!(policy.max_age, Some(Number::from(600)));
 
-    fn unknown_fields(&mut self, members: &[(String, Value)], prefix: &str, known: &[&str]) {
-        for (key, _) in members.iter().filter(|(k, _)| !known.contains(&k.as_str())) {
-            self.report(&format!("{prefix}{key}"), None, Problem::UnknownField);
-        }
-    }
+        let default =
+            Config::from_json(br#"{"policies": [{"name": "a", "allow_origins": ["*"]}]}"#).unwrap();
+        let methods = default.plugin_config().policies[0].allow_methods.clone();
+        assert_eq!(
+            methods.as_deref(),
+            Some(&["GET", "HEAD", "POST"].map(String::from)[..])
+        );
 
-    fn boolean(&mut self, fields: &Value, field: &str) -> bool {
-        match fields.get(field) {
-            None => false,
-            Some(Value::Bool(b)) => *b,
-            Some(other) => {
-                self.report(field, Some(other), Problem::WrongType("true or false"));
-                false
-            }
-        }
+        let again = Config::compile(normalized).unwrap();
+        assert_eq!(again.plugin_config(), normalized);
     }
-
-    /// A list of strings, each with its field path (`allow_origins[2]`).
-    /// Wrong types are reported; `None` means the field is unusable.
-    fn strings<'v>(&mut self, field: &str, value: &'v Value) -> Option<Vec<(String, &'v str)>> {
-        let Some(items) = value.as_array() else {
-            self.report(field, Some(value), Problem::WrongType("a list of strings"));
-            return None;
-        };
-        let mut strings = Vec::with_capacity(items.len());
-        let mut ok = true;
-        for (i, item) in items.iter().enumerate() {
-            let path = format!("{field}[{i}]");
-            match item.as_str() {
-                Some(s) => strings.push((path, s)),
-                None => {
-                    self.report(&path, Some(item), Problem::WrongType("a string"));
-                    ok = false;
-                }
-            }
-        }
-        ok.then_some(strings)
-    }
-
-    fn scope(&mut self, value: Option<&Value>) -> Option<Scope> {
-        let Some(value) = value else {
-            return Some(Scope::default());
-        };
-        let Some(members) = value.as_object() else {
-            self.report("match", Some(value), Problem::WrongType("a JSON object"));
-            return None;
-        };
-        self.unknown_fields(members, "match.", &["hosts", "paths"]);
-        let hosts = self.match_list(value.get("hosts"), "match.hosts", HostMatch::parse);
-        let paths = self.match_list(value.get("paths"), "match.paths", PathMatch::parse);
-        Some(Scope {
-            hosts: hosts?,
-            paths: paths?,
-        })
-    }
-
-    /// `Some(None)`: the field is absent and matches anything.
-    fn match_list<T>(
-        &mut self,
-        value: Option<&Value>,
-        field: &str,
-        parse: fn(&str) -> Result<T, Problem>,
-    ) -> Option<Option<Vec<T>>> {
-        let Some(value) = value else {
-            return Some(None);
-        };
-        let entries = self.strings(field, value)?;
-        if entries.is_empty() {
-            self.report(field, None, Problem::EmptyMatchList);
-            return None;
-        }
-        let mut parsed = Vec::with_capacity(entries.len());
-        for (path, entry) in entries {
-            match parse(entry) {
-                Ok(p) => parsed.push(p),
-                Err(problem) => self.report(&path, Some(&Value::String(entry.into())), problem),
-            }
-        }
-        (parsed.len() == value.as_array().map_or(0, <[Value]>::len)).then_some(Some(parsed))
-    }
-
-    fn allow_origins(&mut self, value: Option<&Value>, credentials: bool) -> Option<AllowOrigins> {
-        let Some(value) = value else {
-            self.report("allow_origins", None, Problem::Missing);
-            return None;
-        };
-        let entries = self.strings("allow_origins", value)?;
-        if entries.is_empty() {
-            self.report("allow_origins", None, Problem::EmptyList);
-            return None;
-        }
-        let count = entries.len();
-        let mut parsed = Vec::with_capacity(count);
-        for (path, raw) in entries {
-            let quoted = Value::String(raw.into());
-            let problem = match Entry::parse(raw) {
-                Err(problem) => Some(problem),
-                Ok(Entry::Any) if count > 1 => Some(Problem::AnyOriginNotAlone),
-                Ok(Entry::Any) if credentials => Some(Problem::CredentialsWithWildcard),
-                Ok(Entry::Null) if credentials => Some(Problem::CredentialsWithNullOrigin),
-                Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
-                    Some(Problem::CredentialsOverPlainHttp)
-                }
-                Ok(entry) => {
-                    parsed.push(entry);
-                    None
-                }
-            };
-            if let Some(problem) = problem {
-                self.report(&path, Some(&quoted), problem);
-            }
-        }
-        (parsed.len() == count).then(|| AllowOrigins::compile(parsed))
-    }
-
-    fn allow_methods(&mut self, value: Option<&Value>, credentials: bool) -> Option<AllowMethods> {
-        let Some(value) = value else {
-            return Some(method_list(vec!["GET", "HEAD", "POST"]));
-        };
-        let entries = self.strings("allow_methods", value)?;
-        if entries.is_empty() {
-            self.report("allow_methods", None, Problem::EmptyList);
-            return None;
-        }
-        let count = entries.len();
-        let mut any = false;
-        let mut methods = Vec::with_capacity(count);
-        for (path, raw) in entries {
-            let quoted = Value::String(raw.into());
-            if raw == "*" {
-                any = true;
-                if credentials {
-                    self.report(&path, Some(&quoted), Problem::CredentialsWithWildcard);
-                }
-            } else if !is_token(raw.as_bytes()) {
-                self.report(&path, Some(&quoted), Problem::NotAMethod);
-            } else if is_forbidden_method(raw) {
-                self.report(&path, Some(&quoted), Problem::ForbiddenMethod);
-            } else {
-                methods.push(normalize_method(raw).unwrap_or(raw));
-            }
-        }
-        if methods.len() + usize::from(any) < count || (any && credentials) {
-            return None;
-        }
-        Some(if any {
-            AllowMethods::Any
-        } else {
-            method_list(methods)
-        })
-    }
-
-    fn allow_headers(&mut self, value: Option<&Value>, credentials: bool) -> Option<AllowHeaders> {
-        let Some(value) = value else {
-            return Some(AllowHeaders {
-                any: false,
-                names: Vec::new(),
-            });
-        };
-        let names = self.header_names(
-            "allow_headers",
-            value,
-            credentials,
-            is_forbidden_request_header,
-        )?;
-        let any = names.iter().any(|n| n == "*");
-        // Each name inserted in its place, duplicates dropped: quadratic in
-        // the worst case, but a header list is short, and the slice sort
-        // costs the Envoy module some 3 KB.
-        let mut sorted: Vec<Box<[u8]>> = Vec::with_capacity(names.len());
-        for name in names.into_iter().filter(|n| n != "*") {
-            if let Err(at) = sorted.binary_search_by(|n| by_length_then_bytes(n, name.as_bytes())) {
-                sorted.insert(at, name.into_bytes().into_boxed_slice());
-            }
-        }
-        Some(AllowHeaders { any, names: sorted })
-    }
-
-    fn expose_headers(
-        &mut self,
-        value: Option<&Value>,
-        credentials: bool,
-    ) -> Option<Option<Box<str>>> {
-        let Some(value) = value else {
-            return Some(None);
-        };
-        self.header_names(
-            "expose_headers",
-            value,
-            credentials,
-            is_forbidden_response_header,
-        )?;
-        let entries: Vec<&str> = value.as_array()?.iter().filter_map(Value::as_str).collect();
-        Some((!entries.is_empty()).then(|| entries.join(", ").into()))
-    }
-
-    /// Header names, lowercased, or `*`; refuses non-tokens, the forbidden
-    /// names and `*` with credentials.
-    fn header_names(
-        &mut self,
-        field: &str,
-        value: &Value,
-        credentials: bool,
-        forbidden: fn(&str) -> bool,
-    ) -> Option<Vec<String>> {
-        let entries = self.strings(field, value)?;
-        let count = entries.len();
-        let mut names = Vec::with_capacity(count);
-        for (path, raw) in entries {
-            let quoted = Value::String(raw.into());
-            let lower = raw.to_ascii_lowercase();
-            if raw == "*" && credentials {
-                self.report(&path, Some(&quoted), Problem::CredentialsWithWildcard);
-            } else if raw != "*" && !is_token(raw.as_bytes()) {
-                self.report(&path, Some(&quoted), Problem::NotAHeaderName);
-            } else if forbidden(&lower) {
-                self.report(
-                    &path,
-                    Some(&quoted),
-                    if field == "allow_headers" {
-                        Problem::ForbiddenRequestHeader
-                    } else {
-                        Problem::ForbiddenResponseHeader
-                    },
-                );
-            } else {
-                names.push(lower);
-            }
-        }
-        (names.len() == count).then_some(names)
-    }
-
-    fn max_age(&mut self, value: Option<&Value>) -> Option<Option<Box<str>>> {
-        let Some(value) = value else {
-            return Some(None);
-        };
-        // Istio hands the config over as a protobuf Struct: 3600 arrives as 3600.0.
-        match value.as_whole_number() {
-            Some(s) if s <= 86400 => Some(Some(s.to_string().into())),
-            _ => {
-                self.report("max_age", Some(value), Problem::MaxAgeOutOfRange);
-                None
-            }
-        }
-    }
-}
-
-fn method_list(methods: Vec<&str>) -> AllowMethods {
-    let mut unique: Vec<&str> = Vec::with_capacity(methods.len());
-    for m in methods {
-        if !unique.contains(&m) {
-            unique.push(m);
-        }
-    }
-    AllowMethods::List {
-        header: unique.join(", ").into(),
-        methods: unique
-            .into_iter()
-            .map(|m| Box::from(m.as_bytes()))
-            .collect(),
-    }
-}
-
-/// A value as JSON, cut short when long, for error messages.
-fn quote(value: &Value) -> String {
-    let mut json = value.to_string();
-    if json.len() > MAX_QUOTED_VALUE {
-        let mut end = MAX_QUOTED_VALUE;
-        while !json.is_char_boundary(end) {
-            end -= 1;
-        }
-        json.truncate(end);
-        json.push('…');
-    }
-    json
 }

@@ -1,11 +1,10 @@
 //! The CORS decision for one request, and the edits to the response.
 
-use crate::config::{AllowHeaders, AllowMethods, Policy};
+use crate::config::Policy;
 use crate::headers::CorsHeaders;
-use crate::http::{is_safelisted_method, is_token, list_elements};
 use crate::origin::{is_same_origin, AllowOrigins};
+use crate::vary::{self, VaryMerge};
 use alloc::borrow::Cow;
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -48,8 +47,19 @@ pub struct Decision<'a> {
     pub outcome: Outcome,
     /// Why a request was denied, for the log.
     pub denial: Option<Denial<'a>>,
-    /// What the adapter does.
+    /// What enforce mode does; in shadow mode, what it would do.
     pub action: Action<'a>,
+    /// Shadow mode holds the action back: the adapter forwards the request
+    /// and leaves the response alone.
+    pub shadow: bool,
+}
+
+impl<'a> Decision<'a> {
+    /// The action the adapter carries out: `None` in shadow mode, where it
+    /// forwards the request and leaves the response alone.
+    pub fn to_carry_out(&self) -> Option<&Action<'a>> {
+        (!self.shadow).then_some(&self.action)
+    }
 }
 
 /// Every decision falls in one of these, counted per policy.
@@ -170,8 +180,6 @@ pub enum Action<'a> {
         /// The `Access-Control-Allow-Origin` to send, if any.
         allow_origin: Option<&'a str>,
     },
-    /// Forward the request and leave the response alone (shadow mode).
-    Pass,
 }
 
 /// How a response from the upstream must change.
@@ -186,16 +194,19 @@ pub struct ResponseEdits<'a, 'h> {
 impl Policy {
     /// Decides what to do with a request that this policy's `match` fits.
     pub fn decide<'a>(&'a self, request: &Request<'a>) -> Decision<'a> {
-        let mut decision = match (request.origin, request.access_control_request_method) {
-            (Some(origin), Some(method)) if request.is_preflight() => {
-                self.preflight(origin, method, request)
-            }
-            _ => self.actual(request),
-        };
-        if self.shadow {
-            decision.action = Action::Pass;
+        let (outcome, denial, action) =
+            match (request.origin, request.access_control_request_method) {
+                (Some(origin), Some(method)) if request.is_preflight() => {
+                    self.preflight(origin, method, request)
+                }
+                _ => self.actual(request),
+            };
+        Decision {
+            outcome,
+            denial,
+            action,
+            shadow: self.shadow,
         }
-        decision
     }
 
     fn preflight<'a>(
@@ -203,19 +214,22 @@ impl Policy {
         origin: &'a [u8],
         method: &'a [u8],
         request: &Request<'a>,
-    ) -> Decision<'a> {
-        let deny = |outcome, denial| Decision {
-            outcome,
-            denial: Some(denial),
-            action: Action::Respond {
-                status: 403,
-                headers: self.preflight_vary(),
-            },
+    ) -> Verdict<'a> {
+        let deny = |outcome, denial| {
+            let headers = self.preflight_vary();
+            (
+                outcome,
+                Some(denial),
+                Action::Respond {
+                    status: 403,
+                    headers,
+                },
+            )
         };
-        let Some(allow_origin) = self.allow_origin(origin) else {
+        let Some(allow_origin) = self.origins.allow_origin(origin) else {
             return deny(Outcome::PreflightDeniedOrigin, Denial::Origin(origin));
         };
-        let Some(allow_methods) = self.allow_methods(method) else {
+        let Some(allow_methods) = self.methods.allow(method) else {
             return deny(Outcome::PreflightDeniedMethod, Denial::Method(method));
         };
         let allow_headers = match request.access_control_request_headers {
@@ -235,96 +249,45 @@ impl Policy {
             allow_private_network: self.private_network && asks_private_network,
             ..self.preflight_vary()
         };
-        Decision {
-            outcome: Outcome::PreflightAllowed,
-            denial: None,
-            action: Action::Respond {
-                status: 204,
-                headers,
-            },
-        }
+        let action = Action::Respond {
+            status: 204,
+            headers,
+        };
+        (Outcome::PreflightAllowed, None, action)
     }
 
-    fn actual<'a>(&'a self, request: &Request<'a>) -> Decision<'a> {
-        let any = matches!(self.origins, AllowOrigins::Any).then_some("*");
+    fn actual<'a>(&'a self, request: &Request<'a>) -> Verdict<'a> {
+        let forward = |allow_origin| Action::Forward { allow_origin };
         let Some(origin) = request.origin else {
-            return Decision {
-                outcome: Outcome::ActualNoOrigin,
-                denial: None,
-                action: Action::Forward { allow_origin: any },
-            };
+            let any = matches!(self.origins, AllowOrigins::Any).then_some("*");
+            return (Outcome::ActualNoOrigin, None, forward(any));
         };
-        if let Some(allow_origin) = self.allow_origin(origin) {
-            return Decision {
-                outcome: Outcome::ActualAllowed,
-                denial: None,
-                action: Action::Forward {
-                    allow_origin: Some(allow_origin),
-                },
-            };
+        if let Some(allow_origin) = self.origins.allow_origin(origin) {
+            return (Outcome::ActualAllowed, None, forward(Some(allow_origin)));
         }
-        let denial = Some(Denial::Origin(origin));
         if is_same_origin(origin, request.scheme, request.authority)
             || request.sec_fetch_site == Some(b"same-origin")
         {
-            return Decision {
-                outcome: Outcome::ActualSameOrigin,
-                denial: None,
-                action: Action::Forward { allow_origin: None },
-            };
+            return (Outcome::ActualSameOrigin, None, forward(None));
         }
+        let denial = Some(Denial::Origin(origin));
         if self.reject {
             let headers = CorsHeaders {
                 vary: Some(Cow::Borrowed("Origin")),
                 ..CorsHeaders::default()
             };
-            return Decision {
-                outcome: Outcome::ActualRejected,
-                denial,
-                action: Action::Respond {
-                    status: 403,
-                    headers,
-                },
+            let action = Action::Respond {
+                status: 403,
+                headers,
             };
+            return (Outcome::ActualRejected, denial, action);
         }
-        Decision {
-            outcome: Outcome::ActualDenied,
-            denial,
-            action: Action::Forward { allow_origin: None },
-        }
-    }
-
-    /// The `Access-Control-Allow-Origin` value for an allowed origin.
-    fn allow_origin<'a>(&self, origin: &'a [u8]) -> Option<&'a str> {
-        match self.origins {
-            AllowOrigins::Any => Some("*"),
-            // Only serialized origins match, and those are ASCII.
-            AllowOrigins::List(_) if self.origins.allows(origin) => {
-                core::str::from_utf8(origin).ok()
-            }
-            AllowOrigins::List(_) => None,
-        }
-    }
-
-    /// The `Access-Control-Allow-Methods` value, if `method` is allowed.
-    fn allow_methods<'a>(&'a self, method: &'a [u8]) -> Option<&'a str> {
-        match &self.methods {
-            AllowMethods::Any if is_token(method) => core::str::from_utf8(method).ok(),
-            AllowMethods::Any => None,
-            AllowMethods::List { methods, header } => (is_safelisted_method(method)
-                || methods.iter().any(|m| **m == *method))
-            .then_some(&**header),
-        }
+        (Outcome::ActualDenied, denial, forward(None))
     }
 
     fn preflight_vary(&self) -> CorsHeaders<'static> {
-        let vary = if self.private_network {
-            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
-        } else {
-            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-        };
         CorsHeaders {
-            vary: Some(Cow::Borrowed(vary)),
+            vary: Some(Cow::Borrowed(vary::preflight(self.private_network))),
             ..CorsHeaders::default()
         }
     }
@@ -358,114 +321,5 @@ impl Policy {
     }
 }
 
-impl AllowHeaders {
-    /// Checks every name of an `Access-Control-Request-Headers` value.
-    /// `Ok` carries the `Access-Control-Allow-Headers` answer (names lowercase,
-    /// joined by `,`; `None` when none were requested), borrowed when the
-    /// request already wrote it that way, as browsers do. `Err` is the first
-    /// name refused.
-    fn check<'a>(&self, requested: &'a [u8]) -> Result<Option<Cow<'a, str>>, &'a [u8]> {
-        let mut count = 0;
-        for name in list_elements(requested) {
-            if !is_token(name) || !self.allows(name) {
-                return Err(name);
-            }
-            count += 1;
-        }
-        if count == 0 {
-            return Ok(None);
-        }
-        let canonical = !requested
-            .iter()
-            .any(|b| b.is_ascii_uppercase() || matches!(b, b' ' | b'\t'))
-            && !requested.starts_with(b",")
-            && !requested.ends_with(b",")
-            && !requested.windows(2).any(|w| w == b",,");
-        // Every name is a token, so the value is ASCII.
-        if canonical {
-            let text = core::str::from_utf8(requested).map_err(|_| requested)?;
-            return Ok(Some(Cow::Borrowed(text)));
-        }
-        let mut joined = Vec::with_capacity(requested.len());
-        for name in list_elements(requested) {
-            if !joined.is_empty() {
-                joined.push(b',');
-            }
-            joined.extend_from_slice(name);
-        }
-        joined.make_ascii_lowercase();
-        let joined = String::from_utf8(joined).map_err(|_| requested)?;
-        Ok(Some(Cow::Owned(joined)))
-    }
-
-    fn allows(&self, name: &[u8]) -> bool {
-        if self.any && !name.eq_ignore_ascii_case(b"authorization") {
-            return true;
-        }
-        self.names
-            .binary_search_by(|listed| cmp_lowercase(listed, name))
-            .is_ok()
-    }
-}
-
-/// The order of [`AllowHeaders::names`]: by length first, so that most
-/// comparisons with a requested name end at its length.
-pub(crate) fn by_length_then_bytes(a: &[u8], b: &[u8]) -> core::cmp::Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-}
-
-/// Compares a lowercase name with one in any case, in [`by_length_then_bytes`] order.
-fn cmp_lowercase(lower: &[u8], name: &[u8]) -> core::cmp::Ordering {
-    lower.len().cmp(&name.len()).then_with(|| {
-        lower
-            .iter()
-            .copied()
-            .cmp(name.iter().map(u8::to_ascii_lowercase))
-    })
-}
-
-/// Folding the upstream's `Vary` lines into one that names `Origin`.
-enum VaryMerge {
-    Absent,
-    /// Already `*` or naming `Origin`: leave it.
-    Keep,
-    /// The upstream's field names so far, joined by `, `. Names, not lines:
-    /// Envoy joins repeated lines with `,` before a filter sees them and
-    /// Workers with `, `, so only a rewrite gives both the same bytes.
-    Names(String),
-}
-
-impl VaryMerge {
-    fn add(&mut self, value: &[u8]) {
-        if matches!(self, VaryMerge::Keep) {
-            return;
-        }
-        if list_elements(value).any(|name| name == b"*" || name.eq_ignore_ascii_case(b"origin")) {
-            *self = VaryMerge::Keep;
-            return;
-        }
-        // An element that is not a field name means nothing to a cache: left out.
-        for name in list_elements(value).filter(|name| is_token(name)) {
-            let name = core::str::from_utf8(name).unwrap_or_default();
-            match self {
-                VaryMerge::Names(names) => {
-                    names.push_str(", ");
-                    names.push_str(name);
-                }
-                _ => *self = VaryMerge::Names(String::from(name)),
-            }
-        }
-    }
-
-    /// The `Vary` to set, or `None` to leave the upstream's as it is.
-    fn merged(self) -> Option<Cow<'static, str>> {
-        match self {
-            VaryMerge::Absent => Some(Cow::Borrowed("Origin")),
-            VaryMerge::Keep => None,
-            VaryMerge::Names(mut names) => {
-                names.push_str(", Origin");
-                Some(Cow::Owned(names))
-            }
-        }
-    }
-}
+/// A decision's outcome, denial and enforced action, before shadow mode is added.
+type Verdict<'a> = (Outcome, Option<Denial<'a>>, Action<'a>);

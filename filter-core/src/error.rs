@@ -1,9 +1,17 @@
 //! Why a config was refused. Every problem names the policy, the field and
 //! the value, so that the one log line a user sees is enough to fix it.
 
-use alloc::string::String;
+use alloc::format;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+/// The longest value quoted in an error message; longer ones are cut. Long
+/// enough for any origin (a host has at most 253 bytes) to be quoted whole.
+const MAX_QUOTED_VALUE: usize = 300;
 
 /// Every problem found in one plugin JSON document, in document order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +41,20 @@ impl fmt::Display for ConfigErrors {
 /// and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    pub(crate) policy: Option<String>,
-    pub(crate) field: String,
+    pub(crate) policy: Option<PolicyRef>,
+    pub(crate) field: FieldPath,
     pub(crate) value: Option<String>,
     pub(crate) problem: Problem,
 }
 
 impl ConfigError {
-    /// The policy, as `policy "name"` or, before its name is known, `policies[N]`.
-    pub fn policy(&self) -> Option<&str> {
-        self.policy.as_deref()
+    /// The policy the problem is in; `None` for the top level.
+    pub fn policy(&self) -> Option<&PolicyRef> {
+        self.policy.as_ref()
     }
-    /// The field's path inside the policy (or document), such as `allow_origins[2]`.
-    pub fn field(&self) -> &str {
+    /// The field's path inside the policy (or the document), such as
+    /// `allow_origins[2]`; empty for the policy or document itself.
+    pub fn field(&self) -> &FieldPath {
         &self.field
     }
     /// The offending value as JSON, shortened when long.
@@ -58,18 +67,18 @@ impl ConfigError {
     }
 }
 
-/// `policy "api": allow_origins[2] "https://*.com": a wildcard may not cover a whole top-level domain`
+/// `policy "api" allow_origins[2] "https://*.com": a wildcard may not cover a whole top-level domain`
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut prefix = String::new();
-        for part in [
-            self.policy.as_deref(),
-            Some(&*self.field),
-            self.value.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .filter(|p| !p.is_empty())
+        if let Some(policy) = &self.policy {
+            prefix = policy.to_string();
+        }
+        let field = self.field.to_string();
+        for part in [Some(field.as_str()), self.value.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.is_empty())
         {
             if !prefix.is_empty() {
                 prefix.push(' ');
@@ -84,16 +93,234 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Which policy a problem is in: by name once it has a usable one, else by
+/// its position in `policies`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRef {
+    /// The position in `policies`.
+    pub index: usize,
+    /// The policy's `name`, when it is a non-empty string.
+    pub name: Option<String>,
+}
+
+/// `policy "api"`, or `policies[1]` before a name is known.
+impl fmt::Display for PolicyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "policy {}", quote(name)),
+            None => write!(f, "policies[{}]", self.index),
+        }
+    }
+}
+
+/// Where in a policy (or in the document) a value is: `allow_origins[2]`,
+/// `match.hosts`. Segments, so that tools act on a field without parsing text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldPath(Vec<Segment>);
+
+/// One step of a [`FieldPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// A member of an object, by key.
+    Field(String),
+    /// An element of a list, by position.
+    Index(usize),
+}
+
+impl FieldPath {
+    /// The path of a field: `FieldPath::field("allow_origins")`.
+    pub fn field(name: &str) -> FieldPath {
+        FieldPath(Vec::from([Segment::Field(name.into())]))
+    }
+
+    /// This path, then element `index`: `allow_origins[2]`.
+    #[must_use]
+    pub fn index(mut self, index: usize) -> FieldPath {
+        self.0.push(Segment::Index(index));
+        self
+    }
+
+    /// This path, then member `name`: `match.hosts`.
+    #[must_use]
+    pub fn then(mut self, name: &str) -> FieldPath {
+        self.0.push(Segment::Field(name.into()));
+        self
+    }
+
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+}
+
+/// `match.hosts[0]`; empty for the document or policy itself.
+impl fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Field(name) if i == 0 => f.write_str(name)?,
+                Segment::Field(name) => write!(f, ".{name}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Collects the problems of a document as its parts are compiled, each under
+/// the policy being compiled.
+#[derive(Default)]
+pub(crate) struct Report {
+    pub(crate) errors: Vec<ConfigError>,
+    pub(crate) policy: Option<PolicyRef>,
+}
+
+impl Report {
+    /// Records a problem with `field` of the current policy; `value` is
+    /// quoted as JSON.
+    pub(crate) fn problem<T: Serialize + ?Sized>(
+        &mut self,
+        field: FieldPath,
+        value: Option<&T>,
+        problem: Problem,
+    ) {
+        self.errors.push(ConfigError {
+            policy: self.policy.clone(),
+            field,
+            value: value.map(quote),
+            problem,
+        });
+    }
+}
+
+/// A value as JSON, cut short when long, for error messages.
+fn quote<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut json = serde_json::to_string(value).unwrap_or_default();
+    if json.len() > MAX_QUOTED_VALUE {
+        let mut end = MAX_QUOTED_VALUE;
+        while !json.is_char_boundary(end) {
+            end -= 1;
+        }
+        json.truncate(end);
+        json.push('…');
+    }
+    json
+}
+
+/// Reads a document into `T`, or says where and why it does not fit: the
+/// line and column, the policy, the field and the value.
+pub(crate) fn read<T: DeserializeOwned>(json: &[u8]) -> Result<T, ConfigErrors> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let (path, error) = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(t) => match deserializer.end() {
+            Ok(()) => return Ok(t),
+            Err(trailing) => return Err(syntax_error(&trailing)),
+        },
+        Err(error) => (error.path().clone(), error.into_inner()),
+    };
+    // Read again as plain JSON (on this path only), to tell a document that
+    // is not JSON from one that is but does not fit, and in that case to
+    // name the policy and quote the value.
+    let document: Value = match serde_json::from_slice(json) {
+        Ok(document) => document,
+        Err(syntax) => return Err(syntax_error(&syntax)),
+    };
+    let mut field: Vec<Segment> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => Some(Segment::Field(key.clone())),
+            _ => None,
+        })
+        .collect();
+    let value = field
+        .iter()
+        .try_fold(&document, |v, segment| match segment {
+            Segment::Field(key) => v.get(key),
+            Segment::Index(index) => v.get(index),
+        });
+    let policy = match field.as_slice() {
+        [Segment::Field(key), Segment::Index(index), ..] if key == "policies" => {
+            let name = document["policies"][index]["name"]
+                .as_str()
+                .filter(|name| !name.is_empty());
+            let policy = PolicyRef {
+                index: *index,
+                name: name.map(String::from),
+            };
+            field.drain(..2);
+            Some(policy)
+        }
+        _ => None,
+    };
+    // A missing or unknown field is reported on the object that holds it:
+    // quoting the whole object would say nothing new.
+    let value = value.filter(|v| !v.is_object()).map(quote);
+    Err(ConfigErrors(Vec::from([ConfigError {
+        policy,
+        field: FieldPath(field),
+        value,
+        problem: Problem::Shape(Position::of(&error)),
+    }])))
+}
+
+fn syntax_error(error: &serde_json::Error) -> ConfigErrors {
+    ConfigErrors(Vec::from([ConfigError {
+        policy: None,
+        field: FieldPath::default(),
+        value: None,
+        problem: Problem::Json(Position::of(error)),
+    }]))
+}
+
+/// Serde's explanation of a document it could not read, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// What is wrong, without the position.
+    pub message: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in bytes.
+    pub column: usize,
+}
+
+impl Position {
+    fn of(error: &serde_json::Error) -> Position {
+        let (line, column) = (error.line(), error.column());
+        let mut message = error.to_string();
+        // serde_json appends the position to its message; it is kept apart here.
+        let suffix = format!(" at line {line} column {column}");
+        if message.ends_with(&suffix) {
+            message.truncate(message.len() - suffix.len());
+        }
+        Position {
+            message,
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (line {}, column {})",
+            self.message, self.line, self.column
+        )
+    }
+}
+
 /// The kinds of refusal. Each variant's `Display` is its explanation.
 #[allow(missing_docs)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Problem {
-    /// The document is not JSON; carries the parser's message.
-    Json(String),
-    UnknownField,
-    Missing,
-    WrongType(&'static str),
+    /// The document is not JSON.
+    Json(Position),
+    /// The document is JSON, but not of the plugin config's shape: an
+    /// unknown or repeated field, a required one left out, a wrong type.
+    Shape(Position),
     EmptyString,
     NoPolicies,
     EmptyList,
@@ -101,8 +328,6 @@ pub enum Problem {
     DuplicateName {
         first: usize,
     },
-    BadMode,
-    BadDisallowed,
     MaxAgeOutOfRange,
     // Origins.
     AnyOriginNotAlone,
@@ -136,17 +361,13 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Json(message) => write!(f, "not valid JSON: {message}"),
-            Problem::UnknownField => f.write_str("unknown field"),
-            Problem::Missing => f.write_str("is required"),
-            Problem::WrongType(expected) => write!(f, "must be {expected}"),
+            Problem::Json(position) => write!(f, "not valid JSON: {position}"),
+            Problem::Shape(position) => write!(f, "{position}"),
             Problem::EmptyString => f.write_str("must not be empty"),
             Problem::NoPolicies => f.write_str("must list at least one policy"),
             Problem::EmptyList => f.write_str("must not be an empty list"),
             Problem::EmptyMatchList => f.write_str("must not be an empty list: leave the field out to match any"),
             Problem::DuplicateName { first } => write!(f, "the name is already used by policies[{first}]"),
-            Problem::BadMode => f.write_str(r#"must be "enforce" or "shadow""#),
-            Problem::BadDisallowed => f.write_str(r#"must be "pass" or "reject""#),
             Problem::MaxAgeOutOfRange => f.write_str("must be a whole number of seconds from 0 to 86400"),
             Problem::AnyOriginNotAlone => f.write_str(r#""*" allows every origin and must be the only entry"#),
             Problem::MissingScheme => f.write_str("an origin is scheme://host[:port]"),

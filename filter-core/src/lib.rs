@@ -1,11 +1,14 @@
 //! The CORS policy engine behind the Envoy module and the Cloudflare Worker.
 //!
-//! It knows nothing of either: the plugin JSON comes in as bytes and is
-//! compiled once into a [`Config`]; for each request an adapter asks which
-//! [`Policy`] applies ([`Config::policy_for`]), hands it the few request
-//! values CORS depends on ([`Request`]), and carries out the [`Decision`]:
-//! answer at the edge, or forward and later apply [`Policy::edit_response`]
-//! to the upstream's headers. Words follow the Fetch Standard's CORS protocol.
+//! It knows nothing of either: the plugin JSON comes in as bytes, is read
+//! into the user's model, [`PluginConfig`], and is compiled once into a
+//! [`Config`]; for each request an adapter asks which [`Policy`] applies
+//! ([`Config::policy_for`]), hands it the few request values CORS depends on
+//! ([`Request`]), and carries out the [`Decision`] unless shadow mode holds it
+//! back: answer at the edge, or forward and later apply
+//! [`Policy::edit_response`] to the upstream's headers. Operator tools read
+//! the same model, and [`Config::plugin_config`] gives back the one a config
+//! runs, normalized. Words follow the Fetch Standard's CORS protocol.
 //!
 //! ```
 //! use filter_core::{Action, Config, Request};
@@ -20,8 +23,9 @@
 //!     access_control_request_method: Some(b"PUT"),
 //!     ..Request::default()
 //! };
-//! let Action::Respond { status, headers } = policy.decide(&preflight).action else { panic!() };
-//! assert_eq!(status, 204);
+//! let decision = policy.decide(&preflight);
+//! let Some(Action::Respond { status, headers }) = decision.to_carry_out() else { panic!() };
+//! assert_eq!(*status, 204);
 //! assert!(headers.iter().any(|h| h == ("access-control-allow-methods", "PUT")));
 //! ```
 #![no_std]
@@ -29,18 +33,24 @@
 
 extern crate alloc;
 
+mod allow_headers;
+mod allow_methods;
+mod allow_origin;
 mod config;
 mod decision;
-mod describe;
 mod error;
+mod expose_headers;
 mod headers;
 mod http;
-mod json;
+mod max_age;
+mod model;
 mod origin;
 mod scope;
+mod vary;
 
+pub use allow_origin::normalize_origin_entry;
 pub use config::{Config, Policy};
 pub use decision::{Action, Decision, Denial, Outcome, Request, ResponseEdits};
-pub use describe::normalize_origin_entry;
-pub use error::{ConfigError, ConfigErrors, Problem};
+pub use error::{ConfigError, ConfigErrors, FieldPath, PolicyRef, Position, Problem, Segment};
 pub use headers::CorsHeaders;
+pub use model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};

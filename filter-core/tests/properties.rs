@@ -584,11 +584,11 @@ proptest! {
             sec_fetch_site: request.sec_fetch_site.as_deref(),
         };
         let decision = policy.decide(&req);
-        let response: Vec<Line> = match &decision.action {
-            Action::Pass => {
-                prop_assert!(spec.shadow, "Pass outside shadow mode");
-                return Ok(());
-            }
+        prop_assert_eq!(decision.shadow, spec.shadow);
+        let Some(action) = decision.to_carry_out() else {
+            return Ok(());
+        };
+        let response: Vec<Line> = match action {
             Action::Respond { headers, .. } => {
                 headers.iter().map(|(n, v)| (n.into(), v.into())).collect()
             }
@@ -621,6 +621,36 @@ proptest! {
                 );
                 prop_assert!(varies_on_origin(&response), "echo without Vary: Origin: {:?}", response);
             }
+        }
+    }
+
+    /// The normalized model a config hands back runs exactly as the config:
+    /// tools that show it show what the filter does.
+    #[test]
+    fn the_normalized_model_decides_the_same(
+        spec in config_spec(),
+        request in request_spec(),
+    ) {
+        let config = spec.compile();
+        let normalized = config.plugin_config();
+        let again = Config::compile(normalized).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(again.plugin_config(), normalized);
+        let origin = request.origin.make(&spec);
+        let req = Request {
+            method: &request.method,
+            scheme: b"http",
+            authority: &request.authority,
+            origin: origin.as_deref(),
+            access_control_request_method: request.method_asked.as_deref(),
+            access_control_request_headers: request.headers_asked.as_deref(),
+            access_control_request_private_network: request.private_network.as_deref(),
+            sec_fetch_site: request.sec_fetch_site.as_deref(),
+        };
+        let first = config.policy_for(&request.authority, &request.path);
+        let second = again.policy_for(&request.authority, &request.path);
+        prop_assert_eq!(first.map(|p| p.index()), second.map(|p| p.index()));
+        if let (Some(first), Some(second)) = (first, second) {
+            prop_assert_eq!(first.decide(&req), second.decide(&req));
         }
     }
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::table;
-use filter_core::{Config, ConfigError, Problem};
+use filter_core::{Config, ConfigError, Position, Problem, Segment};
 
 /// A document with one policy "api": these `allow_origins` entries, then
 /// these other fields.
@@ -52,10 +52,32 @@ fn refusal<'a>(problem: Problem, field: &'a str, value: Option<&'a str>) -> Refu
     }
 }
 
-/// The problems are equal; a JSON syntax error's text is the parser's.
+/// A document that is JSON but does not fit the model: serde's explanation
+/// contains `message`.
+fn shape(message: &str) -> Problem {
+    Problem::Shape(Position {
+        message: message.into(),
+        line: 0,
+        column: 0,
+    })
+}
+
+/// A document that is not JSON; the text is the parser's.
+fn json() -> Problem {
+    Problem::Json(Position {
+        message: String::new(),
+        line: 0,
+        column: 0,
+    })
+}
+
+/// The problems are equal; for a document serde could not read, the
+/// explanation contains the one wanted and the position is a real one.
 fn same_problem(got: &Problem, want: &Problem) -> bool {
     match (got, want) {
-        (Problem::Json(_), Problem::Json(_)) => true,
+        (Problem::Json(got), Problem::Json(want)) | (Problem::Shape(got), Problem::Shape(want)) => {
+            got.message.contains(&want.message) && got.line > 0
+        }
         _ => got == want,
     }
 }
@@ -68,7 +90,9 @@ fn matches(error: &ConfigError, want: &Refusal) -> Result<(), String> {
     if !same_problem(error.problem(), &want.problem) {
         return mismatch(&format!("problem (want {:?})", want.problem));
     }
-    if (error.policy(), error.field(), error.value()) != (want.policy, want.field, want.value) {
+    let policy = error.policy().map(ToString::to_string);
+    let field = error.field().to_string();
+    if (policy.as_deref(), field.as_str(), error.value()) != (want.policy, want.field, want.value) {
         return mismatch("where");
     }
     for part in [want.policy, Some(want.field), want.value]
@@ -79,7 +103,11 @@ fn matches(error: &ConfigError, want: &Refusal) -> Result<(), String> {
             return Err(format!("message {line:?} does not name {part:?}"));
         }
     }
-    if !line.contains(&want.problem.to_string()) && !matches!(want.problem, Problem::Json(_)) {
+    let explanation = match &want.problem {
+        Problem::Json(p) | Problem::Shape(p) => p.message.clone(),
+        problem => problem.to_string(),
+    };
+    if !line.contains(&explanation) {
         return Err(format!("message {line:?} does not explain the problem"));
     }
     Ok(())
@@ -102,39 +130,39 @@ fn document_refusals() {
     #[rustfmt::skip]
     let rows = [
         ("not JSON",
-            ("{\"policies\": [".to_string(), Refusal { problem: Json(String::new()), policy: None, field: "", value: None })),
+            ("{\"policies\": [".to_string(), Refusal { problem: json(), policy: None, field: "", value: None })),
         ("trailing garbage",
-            (format!(r#"{{"policies": [{policy}]}} x"#), Refusal { problem: Json(String::new()), policy: None, field: "", value: None })),
+            (format!(r#"{{"policies": [{policy}]}} x"#), Refusal { problem: json(), policy: None, field: "", value: None })),
         ("the document is not an object",
-            ("[1]".to_string(), Refusal { problem: WrongType("a JSON object"), policy: None, field: "", value: Some("[1]") })),
+            ("[1]".to_string(), Refusal { problem: shape("invalid type: sequence, expected a JSON object"), policy: None, field: "", value: Some("[1]") })),
         ("an unknown top-level field",
             (format!(r#"{{"policies": [{policy}], "polices": 1}}"#),
-             Refusal { problem: UnknownField, policy: None, field: "polices", value: None })),
+             Refusal { problem: shape("unknown field `polices`"), policy: None, field: "polices", value: Some("1") })),
         ("an unknown mode",
             (format!(r#"{{"mode": "audit", "policies": [{policy}]}}"#),
-             Refusal { problem: BadMode, policy: None, field: "mode", value: Some(r#""audit""#) })),
+             Refusal { problem: shape("unknown variant `audit`, expected `enforce` or `shadow`"), policy: None, field: "mode", value: Some(r#""audit""#) })),
         ("a mode that is not a string",
             (format!(r#"{{"mode": true, "policies": [{policy}]}}"#),
-             Refusal { problem: BadMode, policy: None, field: "mode", value: Some("true") })),
+             Refusal { problem: shape("expected value"), policy: None, field: "mode", value: Some("true") })),
         ("policies missing",
-            ("{}".to_string(), Refusal { problem: Missing, policy: None, field: "policies", value: None })),
+            ("{}".to_string(), Refusal { problem: shape("missing field `policies`"), policy: None, field: "", value: None })),
         ("policies empty",
             (r#"{"policies": []}"#.to_string(), Refusal { problem: NoPolicies, policy: None, field: "policies", value: None })),
         ("policies not a list",
             (r#"{"policies": "all"}"#.to_string(),
-             Refusal { problem: WrongType("a list of policies"), policy: None, field: "policies", value: Some(r#""all""#) })),
+             Refusal { problem: shape(r#"invalid type: string "all", expected a sequence"#), policy: None, field: "policies", value: Some(r#""all""#) })),
         ("a policy that is not an object",
             (r#"{"policies": ["api"]}"#.to_string(),
-             Refusal { problem: WrongType("a JSON object"), policy: Some("policies[0]"), field: "", value: Some(r#""api""#) })),
+             Refusal { problem: shape("expected a JSON object"), policy: Some("policies[0]"), field: "", value: Some(r#""api""#) })),
         ("a policy without a name",
             (format!(r#"{{"policies": [{policy}, {{"allow_origins": ["*"]}}]}}"#),
-             Refusal { problem: Missing, policy: Some("policies[1]"), field: "name", value: None })),
+             Refusal { problem: shape("missing field `name`"), policy: Some("policies[1]"), field: "", value: None })),
         ("an empty name",
             (r#"{"policies": [{"name": "", "allow_origins": ["*"]}]}"#.to_string(),
              Refusal { problem: EmptyString, policy: Some("policies[0]"), field: "name", value: Some(r#""""#) })),
         ("a name that is not a string",
             (r#"{"policies": [{"name": 7, "allow_origins": ["*"]}]}"#.to_string(),
-             Refusal { problem: WrongType("a string"), policy: Some("policies[0]"), field: "name", value: Some("7") })),
+             Refusal { problem: shape("invalid type: integer `7`, expected a string"), policy: Some("policies[0]"), field: "name", value: Some("7") })),
         ("two policies share a name",
             (format!(r#"{{"policies": [{policy}, {policy}]}}"#),
              refusal(DuplicateName { first: 0 }, "name", Some(r#""api""#)))),
@@ -148,14 +176,14 @@ fn policy_field_refusals() {
     #[rustfmt::skip]
     let rows = [
         ("an unknown field",
-            (api_with(r#""allow_origin": ["https://a.example.com"]"#), refusal(UnknownField, "allow_origin", None))),
+            (api_with(r#""allow_origin": ["https://a.example.com"]"#), refusal(shape("unknown field `allow_origin`"), "allow_origin", Some(r#"["https://a.example.com"]"#)))),
         ("an unknown field in match",
-            (api_with(r#""match": {"host": ["a.example.com"]}"#), refusal(UnknownField, "match.host", None))),
+            (api_with(r#""match": {"host": ["a.example.com"]}"#), refusal(shape("unknown field `host`"), "match.host", Some(r#"["a.example.com"]"#)))),
         ("match not an object",
-            (api_with(r#""match": ["/api/*"]"#), refusal(WrongType("a JSON object"), "match", Some(r#"["/api/*"]"#)))),
+            (api_with(r#""match": ["/api/*"]"#), refusal(shape("expected a JSON object"), "match", Some(r#"["/api/*"]"#)))),
         ("match.hosts not a list",
             (api_with(r#""match": {"hosts": "a.example.com"}"#),
-             refusal(WrongType("a list of strings"), "match.hosts", Some(r#""a.example.com""#)))),
+             refusal(shape("expected a sequence"), "match.hosts", Some(r#""a.example.com""#)))),
         ("match.hosts empty",
             (api_with(r#""match": {"hosts": []}"#), refusal(EmptyMatchList, "match.hosts", None))),
         ("match.paths empty",
@@ -170,7 +198,7 @@ fn policy_field_refusals() {
         ("a non-ASCII host",
             (api_with(r#""match": {"hosts": ["bücher.de"]}"#), refusal(BadHostPattern, "match.hosts[0]", Some(r#""bücher.de""#)))),
         ("a host that is not a string",
-            (api_with(r#""match": {"hosts": [1]}"#), refusal(WrongType("a string"), "match.hosts[0]", Some("1")))),
+            (api_with(r#""match": {"hosts": [1]}"#), refusal(shape("invalid type: integer `1`, expected a string"), "match.hosts[0]", Some("1")))),
         ("a path without its leading slash",
             (api_with(r#""match": {"paths": ["api/*"]}"#), refusal(BadPath, "match.paths[0]", Some(r#""api/*""#)))),
         ("a path with an inner *",
@@ -179,11 +207,11 @@ fn policy_field_refusals() {
             (api_with(r#""match": {"paths": [""]}"#), refusal(BadPath, "match.paths[0]", Some(r#""""#)))),
         ("allow_credentials not a boolean",
             (api_with(r#""allow_credentials": "true""#),
-             refusal(WrongType("true or false"), "allow_credentials", Some(r#""true""#)))),
+             refusal(shape("expected a boolean"), "allow_credentials", Some(r#""true""#)))),
         ("allow_private_network not a boolean",
-            (api_with(r#""allow_private_network": 1"#), refusal(WrongType("true or false"), "allow_private_network", Some("1")))),
+            (api_with(r#""allow_private_network": 1"#), refusal(shape("expected a boolean"), "allow_private_network", Some("1")))),
         ("an unknown disallowed",
-            (api_with(r#""disallowed": "deny""#), refusal(BadDisallowed, "disallowed", Some(r#""deny""#)))),
+            (api_with(r#""disallowed": "deny""#), refusal(shape("unknown variant `deny`, expected `pass` or `reject`"), "disallowed", Some(r#""deny""#)))),
         ("max_age negative",
             (api_with(r#""max_age": -1"#), refusal(MaxAgeOutOfRange, "max_age", Some("-1")))),
         ("max_age above a day",
@@ -193,9 +221,9 @@ fn policy_field_refusals() {
         ("max_age a fraction above a day",
             (api_with(r#""max_age": 86400.5"#), refusal(MaxAgeOutOfRange, "max_age", Some("86400.5")))),
         ("max_age a string",
-            (api_with(r#""max_age": "600""#), refusal(MaxAgeOutOfRange, "max_age", Some(r#""600""#)))),
+            (api_with(r#""max_age": "600""#), refusal(shape("expected a JSON number"), "max_age", Some(r#""600""#)))),
         ("max_age null",
-            (api_with(r#""max_age": null"#), refusal(MaxAgeOutOfRange, "max_age", Some("null")))),
+            (api_with(r#""max_age": null"#), refusal(shape("invalid type: null, expected a JSON number"), "max_age", Some("null")))),
     ];
     check_refusals(&rows);
 }
@@ -208,14 +236,14 @@ fn origin_refusals() {
     #[rustfmt::skip]
     let rows = [
         ("allow_origins missing",
-            (r#"{"policies": [{"name": "api"}]}"#.to_string(), refusal(Missing, "allow_origins", None))),
+            (r#"{"policies": [{"name": "api"}]}"#.to_string(), refusal(shape("missing field `allow_origins`"), "", None))),
         ("allow_origins empty",
             (api("", ""), refusal(EmptyList, "allow_origins", None))),
         ("allow_origins not a list",
             (r#"{"policies": [{"name": "api", "allow_origins": "*"}]}"#.to_string(),
-             refusal(WrongType("a list of strings"), "allow_origins", value(r#""*""#)))),
+             refusal(shape("expected a sequence"), "allow_origins", value(r#""*""#)))),
         ("an entry that is not a string",
-            (api(r#""https://a.example.com", 5"#, ""), refusal(WrongType("a string"), "allow_origins[1]", value("5")))),
+            (api(r#""https://a.example.com", 5"#, ""), refusal(shape("invalid type: integer `5`, expected a string"), "allow_origins[1]", value("5")))),
         ("* with other entries",
             (api(r#""https://a.example.com", "*""#, ""), refusal(AnyOriginNotAlone, "allow_origins[1]", value(r#""*""#)))),
         ("an empty entry", (one(""), refusal(EmptyString, "allow_origins[0]", value(r#""""#)))),
@@ -312,9 +340,9 @@ fn method_and_header_refusals() {
         ("allow_methods empty",
             (api_with(r#""allow_methods": []"#), refusal(EmptyList, "allow_methods", None))),
         ("allow_methods not a list",
-            (api_with(r#""allow_methods": "GET""#), refusal(WrongType("a list of strings"), "allow_methods", Some(r#""GET""#)))),
+            (api_with(r#""allow_methods": "GET""#), refusal(shape("expected a sequence"), "allow_methods", Some(r#""GET""#)))),
         ("a method that is not a string",
-            (api_with(r#""allow_methods": ["GET", null]"#), refusal(WrongType("a string"), "allow_methods[1]", Some("null")))),
+            (api_with(r#""allow_methods": ["GET", null]"#), refusal(shape("invalid type: null, expected a string"), "allow_methods[1]", Some("null")))),
         ("two methods in one entry",
             (api_with(r#""allow_methods": ["GET, PUT"]"#), refusal(NotAMethod, "allow_methods[0]", Some(r#""GET, PUT""#)))),
         ("an empty method",
@@ -357,7 +385,7 @@ fn method_and_header_refusals() {
             (api_with(r#""expose_headers": ["x-a", "set-cookie2"]"#),
              refusal(ForbiddenResponseHeader, "expose_headers[1]", Some(r#""set-cookie2""#)))),
         ("expose_headers not a list",
-            (api_with(r#""expose_headers": {}"#), refusal(WrongType("a list of strings"), "expose_headers", Some("{}")))),
+            (api_with(r#""expose_headers": {}"#), refusal(shape("invalid type: map, expected a sequence"), "expose_headers", None))),
     ];
     check_refusals(&rows);
 }
@@ -406,28 +434,27 @@ fn configs_just_inside_the_rules_are_accepted() {
 #[test]
 fn every_problem_in_a_document_is_reported() {
     use Problem::*;
-    let json = r#"{"mode": "loud", "policies": [
+    let json = r#"{"mode": "shadow", "policies": [
         {"name": "a", "allow_origins": ["https://*.com", "https://ok.example.com/"], "max_age": -1},
-        {"allow_origins": ["*"], "allow_credentials": true},
+        {"name": "", "allow_origins": ["*"], "allow_credentials": true},
         {"name": "a", "allow_origins": ["https://x.example.com"], "allow_methods": ["TRACE"],
-         "allow_headers": ["Cookie"], "color": "red"},
+         "allow_headers": ["Cookie"], "match": {"paths": []}},
         {"name": "fine", "allow_origins": ["*"]},
-        "not a policy"
+        {"name": "b", "allow_origins": []}
     ]}"#;
     let a = Some(r#"policy "a""#);
     #[rustfmt::skip]
     let want = [
-        Refusal { problem: BadMode, policy: None, field: "mode", value: Some(r#""loud""#) },
         Refusal { problem: WildcardCoversTopLevelDomain, policy: a, field: "allow_origins[0]", value: Some(r#""https://*.com""#) },
         Refusal { problem: OriginWithPath, policy: a, field: "allow_origins[1]", value: Some(r#""https://ok.example.com/""#) },
         Refusal { problem: MaxAgeOutOfRange, policy: a, field: "max_age", value: Some("-1") },
-        Refusal { problem: Missing, policy: Some("policies[1]"), field: "name", value: None },
+        Refusal { problem: EmptyString, policy: Some("policies[1]"), field: "name", value: Some(r#""""#) },
         Refusal { problem: CredentialsWithWildcard, policy: Some("policies[1]"), field: "allow_origins[0]", value: Some(r#""*""#) },
         Refusal { problem: DuplicateName { first: 0 }, policy: a, field: "name", value: Some(r#""a""#) },
-        Refusal { problem: UnknownField, policy: a, field: "color", value: None },
+        Refusal { problem: EmptyMatchList, policy: a, field: "match.paths", value: None },
         Refusal { problem: ForbiddenMethod, policy: a, field: "allow_methods[0]", value: Some(r#""TRACE""#) },
         Refusal { problem: ForbiddenRequestHeader, policy: a, field: "allow_headers[0]", value: Some(r#""Cookie""#) },
-        Refusal { problem: WrongType("a JSON object"), policy: Some("policies[4]"), field: "", value: Some(r#""not a policy""#) },
+        Refusal { problem: EmptyList, policy: Some(r#"policy "b""#), field: "allow_origins", value: None },
     ];
     let errors = refusals(json).unwrap();
     let message = Config::from_json(json.as_bytes()).unwrap_err().to_string();
@@ -450,14 +477,42 @@ fn every_problem_in_a_document_is_reported() {
         "{}\nmessage:\n{message}",
         failures.join("\n")
     );
-    let policies: Vec<Option<&str>> = errors.iter().map(ConfigError::policy).collect();
+    let policies: Vec<Option<String>> = errors
+        .iter()
+        .map(|e| e.policy().map(ToString::to_string))
+        .collect();
     let mut grouped = policies.clone();
     grouped.dedup();
+    let grouped: Vec<Option<&str>> = grouped.iter().map(Option::as_deref).collect();
     assert_eq!(
         grouped,
-        [None, a, Some("policies[1]"), a, Some("policies[4]")],
+        [a, Some("policies[1]"), a, Some(r#"policy "b""#)],
         "{message}"
     );
+}
+
+/// A document that does not fit the model stops at the first place it does
+/// not, and says where: the line and column as well as the policy and field.
+#[test]
+fn a_shape_error_is_reported_alone_with_its_position() {
+    let json = "{\"policies\": [\n  {\"name\": \"api\", \"allow_origins\": [\"*\"], \"colour\": 1},\n  {\"name\": 7}\n]}";
+    let errors = refusals(json).unwrap();
+    let [error] = errors.as_slice() else {
+        panic!("want one error: {errors:#?}");
+    };
+    let Problem::Shape(position) = error.problem() else {
+        panic!("not a shape error: {error:?}");
+    };
+    assert_eq!((position.line, position.column), (2, 50), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "policy \"api\" colour 1: unknown field `colour`, expected one of `name`, `match`, \
+         `allow_origins`, `allow_methods`, `allow_headers`, `expose_headers`, `allow_credentials`, \
+         `max_age`, `allow_private_network`, `disallowed` (line 2, column 50)"
+    );
+    let field = error.field();
+    assert_eq!(field.segments(), [Segment::Field("colour".into())]);
+    assert_eq!(error.policy().map(|p| p.index), Some(0));
 }
 
 #[test]

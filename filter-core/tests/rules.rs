@@ -94,7 +94,8 @@ fn request<'a>(method: &'a str, headers: &[(&str, &'a str)]) -> Request<'a> {
 enum Answer {
     Respond(u16, Vec<(String, String)>),
     Forward(Option<String>),
-    Pass,
+    /// Shadow mode holds back this action: forward, leave the response alone.
+    HeldBack(Box<Answer>),
 }
 
 fn respond(status: u16, headers: &[(&str, &str)]) -> Answer {
@@ -116,7 +117,15 @@ impl From<&Action<'_>> for Answer {
                 respond(*status, &headers.iter().collect::<Vec<_>>())
             }
             Action::Forward { allow_origin } => forward(*allow_origin),
-            Action::Pass => Answer::Pass,
+        }
+    }
+}
+
+impl From<&Decision<'_>> for Answer {
+    fn from(decision: &Decision<'_>) -> Answer {
+        match decision.to_carry_out() {
+            Some(action) => action.into(),
+            None => Answer::HeldBack(Box::new((&decision.action).into())),
         }
     }
 }
@@ -148,7 +157,7 @@ fn check_cases(json: &str, cases: &[(&str, Case)]) {
     table(cases, |case| {
         let decision = decide(&config, case.path, case.method, case.headers)?;
         same(
-            (decision.outcome, Answer::from(&decision.action)),
+            (decision.outcome, Answer::from(&decision)),
             (case.outcome, case.answer.clone()),
         )
     });
@@ -557,7 +566,7 @@ fn origin_matching() {
             ),
             false => (Outcome::ActualDenied, forward(None)),
         };
-        same((decision.outcome, Answer::from(&decision.action)), want)
+        same((decision.outcome, Answer::from(&decision)), want)
     });
 }
 
@@ -667,18 +676,22 @@ fn same_origin_compares_scheme_host_and_port() {
 fn shadow_mode_decides_but_always_passes() {
     use Outcome::*;
     let shadow = CONFIG.replacen('{', r#"{"mode": "shadow", "#, 1);
+    let held = |answer: Answer| Answer::HeldBack(Box::new(answer));
+    let vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
     #[rustfmt::skip]
     let rows = [
         ("allowed preflight",
-            case("/api/x", "OPTIONS", &[(ORIGIN, APP), (ACRM, "PUT")], PreflightAllowed, Answer::Pass)),
+            case("/api/x", "OPTIONS", &[(ORIGIN, APP), (ACRM, "PUT")], PreflightAllowed, held(respond(204, &[
+                ("access-control-allow-origin", APP), ("access-control-allow-methods", "GET, POST, PUT, PATCH, purge"),
+                ("access-control-max-age", "600"), ("vary", vary)])))),
         ("denied preflight",
-            case("/api/x", "OPTIONS", &[(ORIGIN, EVIL), (ACRM, "PUT")], PreflightDeniedOrigin, Answer::Pass)),
+            case("/api/x", "OPTIONS", &[(ORIGIN, EVIL), (ACRM, "PUT")], PreflightDeniedOrigin, held(respond(403, &[("vary", vary)])))),
         ("allowed actual",
-            case("/api/x", "GET", &[(ORIGIN, APP)], ActualAllowed, Answer::Pass)),
+            case("/api/x", "GET", &[(ORIGIN, APP)], ActualAllowed, held(forward(Some(APP))))),
         ("rejected actual",
-            case("/reject/x", "GET", &[(ORIGIN, EVIL)], ActualRejected, Answer::Pass)),
+            case("/reject/x", "GET", &[(ORIGIN, EVIL)], ActualRejected, held(respond(403, &[("vary", "Origin")])))),
         ("no Origin under star",
-            case("/star/x", "GET", &[], ActualNoOrigin, Answer::Pass)),
+            case("/star/x", "GET", &[], ActualNoOrigin, held(forward(Some("*"))))),
     ];
     check_cases(&shadow, &rows);
     assert!(config(&shadow).is_shadow());

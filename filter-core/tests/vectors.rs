@@ -151,8 +151,10 @@ fn run(config: &Config, case: &Value, separator: &[u8]) -> Seen {
         sec_fetch_site: site.as_deref(),
     });
     let outcome = decision.outcome.as_str();
-    match decision.action {
-        Action::Pass => untouched(outcome),
+    let Some(action) = decision.to_carry_out() else {
+        return untouched(outcome);
+    };
+    match action.clone() {
         Action::Respond { status, headers } => Seen {
             forwarded: false,
             status: status.into(),

@@ -121,7 +121,7 @@ fn refused(errors: &ConfigErrors, output: &mut Output) -> ExitStatus {
             errors: errors
                 .iter()
                 .map(|e| ErrorView {
-                    policy: e.policy().map(str::to_string),
+                    policy: e.policy().map(ToString::to_string),
                     field: e.field().to_string(),
                     value: e.value().map(str::to_string),
                     problem: e.problem().to_string(),

@@ -87,7 +87,7 @@ pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatu
     };
     let document: Value = serde_json::from_slice(json).unwrap_or_default();
     let views = view::policies(&document);
-    let explanation = explain(&config, &document, &views, request);
+    let explanation = explain(&config, &views, request);
     if output.json {
         output.json_out(&explanation);
     } else {
@@ -96,12 +96,7 @@ pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatu
     ExitStatus::Ok
 }
 
-fn explain(
-    config: &Config,
-    document: &Value,
-    views: &[PolicyView],
-    request: &HttpRequest,
-) -> Explanation {
+fn explain(config: &Config, views: &[PolicyView], request: &HttpRequest) -> Explanation {
     let headers = request.engine_headers();
     let engine_request = request.engine_request(&headers);
     let preflight = engine_request.is_preflight();
@@ -153,15 +148,17 @@ fn explain(
     });
     let decision = policy.decide(&engine_request);
     explanation.outcome = Some(decision.outcome.as_str());
-    explanation.answer = answer(policy, &decision.action);
-    if config.is_shadow() {
-        let mut enforced = document.clone();
-        enforced["mode"] = Value::from("enforce");
-        if let Ok(enforced) = Config::from_json(enforced.to_string().as_bytes()) {
-            if let Some(policy) = enforced.policies().get(policy.index()) {
-                explanation.enforce = Some(answer(policy, &policy.decide(&engine_request).action));
-            }
-        }
+    explanation.answer = match decision.to_carry_out() {
+        Some(action) => answer(policy, action),
+        None => Answer {
+            kind: "pass",
+            status: None,
+            headers: Vec::new(),
+            removes_upstream_cors_headers: false,
+        },
+    };
+    if decision.shadow {
+        explanation.enforce = Some(answer(policy, &decision.action));
     }
     if let Some(denial) = decision.denial {
         explanation.denial = Some(denial_view(&denial));
@@ -230,12 +227,6 @@ fn answer(policy: &Policy, action: &Action) -> Answer {
                 removes_upstream_cors_headers: true,
             }
         }
-        Action::Pass => Answer {
-            kind: "pass",
-            status: None,
-            headers: Vec::new(),
-            removes_upstream_cors_headers: false,
-        },
     }
 }
 

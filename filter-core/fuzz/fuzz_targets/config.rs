@@ -1,10 +1,11 @@
-//! Arbitrary bytes as the plugin JSON: reading never panics, a refusal
-//! renders as text, and every policy of an accepted config decides a few
+//! Arbitrary bytes as the plugin JSON, read through serde into the model:
+//! reading never panics, a refusal renders as text, the normalized model of
+//! an accepted config reads back as itself, and every policy decides a few
 //! fixed requests and edits a response without panicking.
 
 #![no_main]
 
-use filter_core::{Action, Config, Request};
+use filter_core::{Action, Config, PluginConfig, Request};
 use libfuzzer_sys::fuzz_target;
 
 const ORIGINS: [&[u8]; 4] = [
@@ -29,6 +30,12 @@ fuzz_target!(|json: &[u8]| {
             return;
         }
     };
+    let normalized = config.plugin_config();
+    let written = serde_json::to_vec(normalized).expect("the model serializes");
+    let read = PluginConfig::from_json(&written).expect("the normalized model reads back");
+    assert_eq!(&read, normalized, "the model changed on a round trip");
+    let again = Config::compile(&read).expect("the normalized model compiles");
+    assert_eq!(again.plugin_config(), normalized, "normalizing is not idempotent");
     for policy in config.policies() {
         for origin in ORIGINS {
             let preflight = Request {
@@ -52,8 +59,8 @@ fuzz_target!(|json: &[u8]| {
                 if let Some(denial) = decision.denial {
                     let _ = denial.to_string();
                 }
-                if let Action::Forward { allow_origin } = decision.action {
-                    policy.edit_response(allow_origin, UPSTREAM);
+                if let Some(Action::Forward { allow_origin }) = decision.to_carry_out() {
+                    policy.edit_response(*allow_origin, UPSTREAM);
                 }
             }
         }

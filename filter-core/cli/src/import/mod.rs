@@ -10,7 +10,7 @@ mod origins;
 mod regex;
 
 use crate::origin::{is_loopback, split_host_port};
-use filter_core::{normalize_origin_entry, Config, Problem};
+use filter_core::{normalize_origin_entry, Config, FieldPath, Problem, Segment};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -419,10 +419,11 @@ fn values(items: &[Item]) -> Vec<String> {
 }
 
 /// `allow_headers[3]` as `("allow_headers", 3)`.
-fn list_index(field: &str) -> Option<(&str, usize)> {
-    let (list, rest) = field.split_once('[')?;
-    let index = rest.strip_suffix(']')?.parse().ok()?;
-    Some((list, index))
+fn list_index(field: &FieldPath) -> Option<(&str, usize)> {
+    match field.segments() {
+        [Segment::Field(list), Segment::Index(index)] => Some((list, *index)),
+        _ => None,
+    }
 }
 
 fn is_plain_http_off_loopback(entry: &str) -> bool {

@@ -1,0 +1,239 @@
+//! The plugin JSON as typed values: what a user writes, field for field.
+//!
+//! This is the one model of a config that every tool reads: the adapters
+//! compile it into a [`Config`](crate::Config), the operator CLI shows,
+//! imports and explains it. Serde refuses what does not fit the shape (wrong
+//! types, unknown fields, a field written twice); the rules between fields
+//! (valid origins, credentials with `*`, ...) are checked when it is compiled,
+//! so that every such problem is reported at once.
+//!
+//! A field that may be left out is an `Option` where leaving it out means
+//! something other than any value it could hold: `match.hosts` left out
+//! matches any host, while `[]` is refused.
+
+use crate::error::{self, ConfigErrors};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::marker::PhantomData;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Number;
+
+/// A whole plugin configuration: the policies, tried in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a plugin config object")]
+pub struct PluginConfig {
+    /// `"$schema"`: where editors find the JSON Schema. Accepted and ignored.
+    #[serde(
+        rename = "$schema",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub schema: Option<String>,
+    /// `enforce` (the default) or `shadow`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The policies; the first whose `match` fits a request applies.
+    #[serde(deserialize_with = "objects")]
+    pub policies: Vec<PolicyConfig>,
+}
+
+impl PluginConfig {
+    /// Reads a plugin JSON document: one JSON object, nothing after it, no
+    /// field written twice, nested no deeper than serde_json's limit.
+    ///
+    /// # Errors
+    /// The first place where the document is not JSON or does not fit the
+    /// model, with its line, column, policy, field and value.
+    pub fn from_json(json: &[u8]) -> Result<PluginConfig, ConfigErrors> {
+        error::read(json).map(|Object(config)| config)
+    }
+}
+
+/// Whether decisions change the traffic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", expecting = r#""enforce" or "shadow""#)]
+pub enum Mode {
+    /// Answer preflights and edit responses as the policies say.
+    #[default]
+    Enforce,
+    /// Decide, count and log, but change nothing on the wire.
+    Shadow,
+}
+
+/// One policy: which requests it covers and what it allows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a policy object")]
+pub struct PolicyConfig {
+    /// Unique among the policies; names it in logs and metrics.
+    pub name: String,
+    /// Which requests the policy applies to; the default matches any.
+    #[serde(default, deserialize_with = "object")]
+    pub r#match: Match,
+    /// Origins that may read responses: `*`, `null`, origins and patterns.
+    pub allow_origins: Vec<String>,
+    /// Methods a preflight may ask for; left out, `GET`, `HEAD` and `POST`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub allow_methods: Option<Vec<String>>,
+    /// Request header names a preflight may ask for, or `*`.
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    /// Response header names a script may read, or `*`.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Send `Access-Control-Allow-Credentials: true`.
+    #[serde(default)]
+    pub allow_credentials: bool,
+    /// Seconds a browser may keep a preflight answer, 0 to 86400. A number
+    /// as written, so that `600.0` (Istio passes every number as a float)
+    /// and out-of-range values reach the checks that explain them.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub max_age: Option<Number>,
+    /// Answer Private Network Access preflights.
+    #[serde(default)]
+    pub allow_private_network: bool,
+    /// What to do with an actual request from an origin that is not allowed.
+    #[serde(default)]
+    pub disallowed: Disallowed,
+}
+
+/// The requests a policy applies to. A field left out matches anything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a match object")]
+pub struct Match {
+    /// Hosts, exact or `*.suffix`, without port.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub hosts: Option<Vec<String>>,
+    /// Paths, exact or a prefix ending in `*`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub paths: Option<Vec<String>>,
+    /// Compare paths ASCII-case-insensitively.
+    #[serde(default)]
+    pub ignore_case: bool,
+}
+
+/// What happens to an actual request from an origin that is not allowed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", expecting = r#""pass" or "reject""#)]
+pub enum Disallowed {
+    /// Forward it; the response comes back without CORS headers.
+    #[default]
+    Pass,
+    /// Answer `403` at the edge.
+    Reject,
+}
+
+/// A struct read from a JSON object only. Serde's derived `Deserialize`
+/// also reads a struct from a list of its field values in order, which would
+/// let `"match": [["a.example.com"]]` mean `{"hosts": ["a.example.com"]}`.
+fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let objects = Vec::<Object<T>>::deserialize(deserializer)?;
+    Ok(objects.into_iter().map(|Object(t)| t).collect())
+}
+
+/// A list element read with [`object`].
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object(deserializer).map(Object)
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map))
+    }
+}
+
+/// An optional field that, when written, must hold a value: `null` is not a
+/// way to leave a field out, as it is for serde's `Option` by default.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_null_and_empty_are_told_apart() {
+        let config: PluginConfig = serde_json::from_str(
+            r#"{"$schema": "x", "policies": [{"name": "api", "allow_origins": ["*"],
+                "match": {"paths": []}, "max_age": 600.0}]}"#,
+        )
+        .unwrap();
+        let policy = &config.policies[0];
+        assert_eq!(config.mode, Mode::Enforce);
+        assert_eq!(policy.allow_methods, None);
+        assert_eq!(policy.r#match.hosts, None);
+        assert_eq!(policy.r#match.paths, Some(Vec::new()));
+        assert_eq!(
+            policy.max_age.as_ref().and_then(Number::as_f64),
+            Some(600.0)
+        );
+        assert_eq!(policy.disallowed, Disallowed::Pass);
+
+        let null =
+            r#"{"policies": [{"name": "api", "allow_origins": ["*"], "allow_methods": null}]}"#;
+        assert!(serde_json::from_str::<PluginConfig>(null).is_err());
+    }
+
+    #[test]
+    fn unknown_and_repeated_fields_are_refused() {
+        for bad in [
+            r#"{"policies": [], "modes": "enforce"}"#,
+            r#"{"policies": [{"name": "a", "allow_origins": ["*"], "match": {"host": []}}]}"#,
+            r#"{"policies": [{"name": "a", "name": "b", "allow_origins": ["*"]}]}"#,
+            r#"{"mode": "Enforce", "policies": []}"#,
+            r#"{"policies": [["a", [["a.example.com"]], ["*"]]]}"#,
+            r#"{"policies": [{"name": "a", "allow_origins": ["*"], "match": [["a.example.com"]]}]}"#,
+            r#"[null, "enforce", []]"#,
+        ] {
+            assert!(PluginConfig::from_json(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
