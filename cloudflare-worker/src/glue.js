@@ -1,7 +1,9 @@
 // The JS half of the Worker: the runtime's Request, Response and Headers
 // objects, handled in bulk so that each request crosses between JS and wasm a
-// few times instead of a few times per header (each crossing with a string
-// costs about a microsecond; scripts/bench-worker.sh measures the total).
+// few times instead of a few times per header. In workerd every string that
+// leaves wasm is a TextDecoder call into the runtime; with the Headers calls
+// that came with them, these were most of the handler's time, the engine
+// itself a small part (perf; cloudflare-worker/README.md has the figures).
 // Every decision stays in Rust: this file only reads, sends and writes.
 //
 // Strings cross as lines. Header names and values never hold a newline (the

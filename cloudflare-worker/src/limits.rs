@@ -46,7 +46,7 @@ pub fn load(env: &Env, config: &Config) -> Result<Vec<Option<String>>, Vec<Strin
         return Ok(limiters);
     }
     // A wrangler `[vars]` table arrives as an object; a text variable is
-    // parsed here. JS's own parser keeps serde_json's out of the module.
+    // parsed into one, so both are read alike.
     let parsed = match value.as_string() {
         Some(text) => JSON::parse(&text).unwrap_or(JsValue::UNDEFINED),
         None => value,
