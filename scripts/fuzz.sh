@@ -12,7 +12,8 @@ set -euo pipefail
 
 RUNS="${1:-10000000}"
 MAX_TIME="${FUZZ_MAX_TIME:-1800}"
-TARGETS=(config origin request_headers decision)
+# FUZZ_TARGETS (space-separated) runs only those targets.
+read -r -a TARGETS <<<"${FUZZ_TARGETS:-config origin request_headers decision path}"
 cd "$(dirname "${BASH_SOURCE[0]}")/../filter-core"
 
 work=$(mktemp -d)

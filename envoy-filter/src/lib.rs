@@ -8,7 +8,7 @@
 //! value that is not UTF-8, and a panic traps the VM, which then fails every
 //! later request on that worker.
 
-use filter_core::{Action as Cors, Config, Outcome, Policy, Request};
+use filter_core::{metric_name_part, Action as Cors, Config, Outcome, Policy, Request};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
@@ -53,17 +53,6 @@ impl Filter {
             let _ = hostcalls::increment_metric(ids[outcome.index()], 1);
         }
     }
-}
-
-/// Envoy splits stat names at dots and tag extractors read them, so a policy
-/// name keeps only `[A-Za-z0-9_-]`; anything else becomes `_`.
-fn metric_name_part(name: &str) -> String {
-    name.chars()
-        .map(|c| match c {
-            'A'..='Z' | 'a'..='z' | '0'..='9' | '_' | '-' => c,
-            _ => '_',
-        })
-        .collect()
 }
 
 #[link(wasm_import_module = "env")]

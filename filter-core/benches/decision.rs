@@ -74,17 +74,29 @@ const ALLOWED: &str = "https://app.example.com";
 const DENIED: &str = "https://evil.example.org";
 /// Matched by the 50th subdomain pattern, not by any exact origin.
 const ALLOWED_BY_PATTERN: &str = "https://eu.app.tenant50.example.net";
+/// Matched by the glob among the patterns, `https://pr-*.tenant55.example.net`.
+const ALLOWED_BY_GLOB: &str = "https://pr-7.tenant55.example.net";
+
+/// One origin in ten is a single-label glob (`https://pr-*.…`), among the
+/// exact origins and among the patterns alike.
+fn is_glob_slot(i: usize) -> bool {
+    i % 10 == 5
+}
 
 /// `exact` origins, the first being [`ALLOWED`], and the patterns.
 fn origins(exact: usize) -> (Vec<String>, Vec<String>) {
     let exact = (0..exact)
         .map(|i| match i {
             0 => ALLOWED.to_string(),
+            i if is_glob_slot(i) => format!("https://pr-*.site{i}.customers.example.com"),
             _ => format!("https://site{i}.customers.example.com"),
         })
         .collect();
     let patterns = (0..PATTERNS)
-        .map(|j| format!("https://*.tenant{j}.example.net"))
+        .map(|j| match j {
+            j if is_glob_slot(j) => format!("https://pr-*.tenant{j}.example.net"),
+            _ => format!("https://*.tenant{j}.example.net"),
+        })
         .collect();
     (exact, patterns)
 }
@@ -110,13 +122,21 @@ fn config_json(exact: usize) -> String {
 /// `AllowOrigin::list` searches them (a `Vec`), the patterns by predicate.
 fn tower_service(exact: usize) -> Cors<ServiceFn<Upstream>> {
     let (exact, patterns) = origins(exact);
+    let (exact, patterns) = (exact.into_iter(), patterns.into_iter());
+    let (globs, exact): (Vec<String>, Vec<String>) = exact.partition(|o| o.contains("pr-*"));
+    let (more_globs, patterns): (Vec<String>, Vec<String>) =
+        patterns.partition(|p| p.contains("pr-*"));
     let exact: Vec<HeaderValue> = exact
         .iter()
         .map(|o| HeaderValue::from_str(o).unwrap())
         .collect();
+    // `https://*.suffix` kept as `.suffix`, `https://pr-*.rest` as `.rest`.
     let suffixes: Vec<String> = patterns
         .iter()
         .map(|p| p.replacen("https://*", "", 1))
+        .collect();
+    let globs: Vec<String> = (globs.iter().chain(&more_globs))
+        .map(|g| g.replacen("https://pr-*", "", 1))
         .collect();
     let allow_origin = AllowOrigin::predicate(move |origin: &HeaderValue, _| {
         let origin = origin.as_bytes();
@@ -125,6 +145,14 @@ fn tower_service(exact: usize) -> Cors<ServiceFn<Upstream>> {
                 suffixes
                     .iter()
                     .any(|s| host.len() > s.len() && host.ends_with(s.as_bytes()))
+                    || host.strip_prefix(b"pr-").is_some_and(|host| {
+                        let dot = host.iter().position(|&b| b == b'.').unwrap_or(0);
+                        dot > 0
+                            && host[..dot]
+                                .iter()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+                            && globs.iter().any(|g| host[dot..] == *g.as_bytes())
+                    })
             })
     });
     CorsLayer::new()
@@ -180,6 +208,7 @@ fn scenarios() -> Vec<Scenario> {
         scenario("allowed_actual", false, ALLOWED, None),
         scenario("denied_actual", false, DENIED, None),
         scenario("allowed_by_pattern_actual", false, ALLOWED_BY_PATTERN, None),
+        scenario("allowed_by_glob_actual", false, ALLOWED_BY_GLOB, None),
     ]
 }
 

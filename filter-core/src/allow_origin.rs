@@ -3,9 +3,8 @@
 //! it answers an allowed origin with.
 
 use crate::error::{FieldPath, Problem, Report};
-use crate::origin::{AllowOrigins, Entry, Port};
-use alloc::format;
-use alloc::string::String;
+use crate::origin::{AllowOrigins, Entry};
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 /// Checks and compiles `allow_origins`. Also gives back the entries as the
@@ -31,6 +30,9 @@ pub(crate) fn compile(
             Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                 Some(Problem::CredentialsOverPlainHttp)
             }
+            Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => entry
+                .spanned_public_suffix()
+                .map(|suffix| Problem::WildcardOverPublicSuffix { suffix }),
             Ok(entry) => {
                 parsed.push(entry);
                 None
@@ -76,22 +78,7 @@ pub fn normalize_origin_entry(entry: &str) -> Result<String, Problem> {
 }
 
 fn normalized(entry: &Entry) -> String {
-    let port = |port: &Port| match port {
-        Port::Default => String::new(),
-        Port::Exact(p) => format!(":{p}"),
-        Port::Any => String::from(":*"),
-    };
-    match entry {
-        Entry::Any => String::from("*"),
-        Entry::Null => String::from("null"),
-        Entry::Exact { serialized, .. } => serialized.clone(),
-        Entry::Subdomains {
-            scheme,
-            suffix,
-            port: p,
-        } => format!("{scheme}://*.{suffix}{}", port(p)),
-        Entry::AnyPort { scheme, host } => format!("{scheme}://{host}:*"),
-    }
+    entry.to_string()
 }
 
 #[cfg(test)]
@@ -109,6 +96,8 @@ mod tests {
             ("https://*.example.com:443", "https://*.example.com"),
             ("https://*.example.com:*", "https://*.example.com:*"),
             ("http://LOCALHOST:*", "http://localhost:*"),
+            ("https://PR-*.Example.com:443", "https://pr-*.example.com"),
+            ("http://[::1]:*", "http://[::1]:*"),
         ];
         for (entry, normalized) in cases {
             assert_eq!(normalize_origin_entry(entry).as_deref(), Ok(normalized));

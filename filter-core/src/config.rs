@@ -6,8 +6,10 @@
 use crate::allow_headers::AllowHeaders;
 use crate::allow_methods::AllowMethods;
 use crate::error::{ConfigErrors, FieldPath, PolicyRef, Problem, Report};
+use crate::metric::metric_name_part;
 use crate::model::{Disallowed, Match, Mode, PluginConfig, PolicyConfig};
 use crate::origin::AllowOrigins;
+use crate::path::normalize_path;
 use crate::scope::{HostMatch, PathMatch, Scope};
 use crate::{allow_origin, expose_headers, max_age};
 use alloc::boxed::Box;
@@ -77,6 +79,8 @@ impl Config {
             } else if let Some(first) = first {
                 let problem = Problem::DuplicateName { first };
                 report.problem(FieldPath::field("name"), Some(name), problem);
+            } else if let Some(problem) = metric_name_collision(&config.policies[..index], name) {
+                report.problem(FieldPath::field("name"), Some(name), problem);
             }
             if let Some((compiled, model)) = compile_policy(index, policy, shadow, &mut report) {
                 policies.push(compiled);
@@ -106,11 +110,14 @@ impl Config {
     }
 
     /// The first policy whose `match` fits the request, if any.
-    /// `authority` is `host[:port]`; `path` may carry a query.
+    /// `authority` is `host[:port]`; `path` is the request target as sent
+    /// (it may carry a query): `match.paths` sees it as [`normalize_path`]
+    /// gives it.
     pub fn policy_for(&self, authority: &[u8], path: &[u8]) -> Option<&Policy> {
+        let path = normalize_path(path);
         self.policies
             .iter()
-            .find(|p| p.scope.matches(authority, path))
+            .find(|p| p.scope.matches(authority, &path))
     }
 
     /// The policies, in the order they are tried.
@@ -177,13 +184,17 @@ fn compile_policy(
         expose_headers,
         max_age: max_age.map(|s| s.to_string().into()),
     };
-    let normalized = PolicyConfig {
+    let mut normalized = PolicyConfig {
         allow_origins,
         allow_methods: Some(allow_methods),
         allow_headers,
         max_age: max_age.map(Number::from),
         ..policy.clone()
     };
+    // Hosts are compared ignoring case: handed back as they are compared.
+    if let Some(hosts) = &mut normalized.r#match.hosts {
+        hosts.iter_mut().for_each(|h| h.make_ascii_lowercase());
+    }
     Some((compiled, normalized))
 }
 
@@ -204,7 +215,18 @@ fn compile_scope(scope: &Match, report: &mut Report) -> Option<Scope> {
     Some(Scope {
         hosts: hosts?,
         paths: paths?,
+        ignore_case: scope.ignore_case,
     })
+}
+
+/// Two names that become one metric name (`a.b` and `a_b`) would merge their
+/// counters in Envoy: the later one is refused.
+fn metric_name_collision(earlier: &[PolicyConfig], name: &str) -> Option<Problem> {
+    let metric = metric_name_part(name);
+    let first = earlier
+        .iter()
+        .position(|p| !p.name.is_empty() && metric_name_part(&p.name) == metric)?;
+    Some(Problem::MetricNameCollision { first, metric })
 }
 
 /// A `match` list: `None` left out (matches anything), refused when empty.

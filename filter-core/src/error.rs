@@ -260,7 +260,7 @@ pub(crate) fn read<T: DeserializeOwned>(json: &[u8]) -> Result<T, ConfigErrors> 
         policy,
         field: FieldPath(field),
         value,
-        problem: Problem::Shape(Position::of(&error)),
+        problem: Problem::Shape(ReadError::of(&error)),
     }])))
 }
 
@@ -269,13 +269,13 @@ fn syntax_error(error: &serde_json::Error) -> ConfigErrors {
         policy: None,
         field: FieldPath::default(),
         value: None,
-        problem: Problem::Json(Position::of(error)),
+        problem: Problem::Json(ReadError::of(error)),
     }]))
 }
 
 /// Serde's explanation of a document it could not read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
+pub struct ReadError {
     /// What is wrong, without the position.
     pub message: String,
     /// 1-based line.
@@ -284,8 +284,8 @@ pub struct Position {
     pub column: usize,
 }
 
-impl Position {
-    fn of(error: &serde_json::Error) -> Position {
+impl ReadError {
+    fn of(error: &serde_json::Error) -> ReadError {
         let (line, column) = (error.line(), error.column());
         let mut message = error.to_string();
         // serde_json appends the position to its message; it is kept apart here.
@@ -293,7 +293,7 @@ impl Position {
         if message.ends_with(&suffix) {
             message.truncate(message.len() - suffix.len());
         }
-        Position {
+        ReadError {
             message,
             line,
             column,
@@ -301,7 +301,7 @@ impl Position {
     }
 }
 
-impl fmt::Display for Position {
+impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -317,10 +317,10 @@ impl fmt::Display for Position {
 #[non_exhaustive]
 pub enum Problem {
     /// The document is not JSON.
-    Json(Position),
+    Json(ReadError),
     /// The document is JSON, but not of the plugin config's shape: an
     /// unknown or repeated field, a required one left out, a wrong type.
-    Shape(Position),
+    Shape(ReadError),
     EmptyString,
     NoPolicies,
     EmptyList,
@@ -356,6 +356,23 @@ pub enum Problem {
     // Scope.
     BadHostPattern,
     BadPath,
+    // Version 1.1.
+    BadIpv6,
+    /// Carries the origin as browsers send it.
+    NonCanonicalIpv6 {
+        canonical: String,
+    },
+    TwoWildcardsInLabel,
+    /// Carries the public suffix the pattern spans.
+    WildcardOverPublicSuffix {
+        suffix: String,
+    },
+    PathWithQueryOrFragment,
+    /// Carries the earlier policy's index and the metric name both become.
+    MetricNameCollision {
+        first: usize,
+        metric: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -380,7 +397,7 @@ impl fmt::Display for Problem {
             Problem::BadHost => f.write_str("the host is not a valid domain name or IP address"),
             Problem::BadPort => f.write_str("the port must be a number from 1 to 65535, or *"),
             Problem::MisplacedWildcard => f.write_str(
-                r#"a wildcard may only be a whole first label ("scheme://*.host") or the port ("scheme://host:*")"#,
+                r#"a wildcard may only be the whole first label ("scheme://*.host"), one "*" inside the first label ("scheme://pr-*.host"), or the port ("scheme://host:*")"#,
             ),
             Problem::WildcardCoversTopLevelDomain => {
                 f.write_str("a wildcard may not cover a whole top-level domain")
@@ -406,6 +423,24 @@ impl fmt::Display for Problem {
             }
             Problem::BadHostPattern => f.write_str(r#"a host is "name" or "*.suffix", ASCII, no port"#),
             Problem::BadPath => f.write_str(r#"a path starts with "/" (or is "*"), with at most one "*", at its end"#),
+            Problem::BadIpv6 => f.write_str("the host is not a valid IPv6 address"),
+            Problem::NonCanonicalIpv6 { canonical } => write!(
+                f,
+                "browsers send this origin as {canonical} (IPv6 in RFC 5952 form): write it that way, or it never matches"
+            ),
+            Problem::TwoWildcardsInLabel => f.write_str(r#"a label may hold only one "*""#),
+            Problem::WildcardOverPublicSuffix { suffix } => write!(
+                f,
+                "with allow_credentials, a wildcard may not span sites of different owners: {suffix} is a public suffix (Public Suffix List of {})",
+                crate::psl::PSL_SNAPSHOT_DATE
+            ),
+            Problem::PathWithQueryOrFragment => f.write_str(
+                r##"a path has no "?" or "#": match.paths is compared with the path alone, so this entry never matches"##,
+            ),
+            Problem::MetricNameCollision { first, metric } => write!(
+                f,
+                "becomes the metric name \"{metric}\", as the name of policies[{first}] does: their counters would merge; rename one"
+            ),
         }
     }
 }

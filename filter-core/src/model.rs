@@ -13,6 +13,8 @@
 
 use crate::error::{self, ConfigErrors};
 use alloc::string::String;
+#[cfg(feature = "schema")]
+use alloc::string::ToString;
 use alloc::vec::Vec;
 use core::fmt;
 use core::marker::PhantomData;
@@ -21,7 +23,27 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Number;
 
+/// The shapes the JSON Schema gives values; the engine checks more (see
+/// `Config::compile`). An origin: `*`, `null`, `scheme://host[:port]`, with
+/// `*.` and two labels or more, or one `*` inside the first label; a port
+/// or `:*`.
+#[cfg(feature = "schema")]
+const ORIGIN: &str = r"^(\*|null|[A-Za-z][A-Za-z0-9+.-]*://(\*(\.[A-Za-z0-9_-]+){2,}|([A-Za-z0-9_-]+\*[A-Za-z0-9_-]*|\*[A-Za-z0-9_-]+)(\.[A-Za-z0-9_-]+)+|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])(:([0-9]{1,5}|\*))?)$";
+/// An HTTP token (method or header name), or `*`.
+#[cfg(feature = "schema")]
+const TOKEN: &str = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/// Methods the Fetch Standard forbids.
+#[cfg(feature = "schema")]
+const FORBIDDEN_METHOD: &str = r"^([Cc][Oo][Nn][Nn][Ee][Cc][Tt]|[Tt][Rr][Aa][Cc][EeKk])$";
+/// A host of `match.hosts`: exact, `*.suffix` or a bracketed IPv6 address; no port.
+#[cfg(feature = "schema")]
+const HOST: &str = r"^((\*\.)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*|\[[0-9A-Fa-f:.]+\])$";
+/// A path of `match.paths`: exact, or a prefix ending in `*`; `*` alone is every path.
+#[cfg(feature = "schema")]
+const PATH: &str = r"^(\*|/[^*?#]*\*?)$";
+
 /// A whole plugin configuration: the policies, tried in order.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a plugin config object")]
 pub struct PluginConfig {
@@ -32,11 +54,13 @@ pub struct PluginConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub schema: Option<String>,
     /// `enforce` (the default) or `shadow`.
     #[serde(default)]
     pub mode: Mode,
     /// The policies; the first whose `match` fits a request applies.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     #[serde(deserialize_with = "objects")]
     pub policies: Vec<PolicyConfig>,
 }
@@ -54,6 +78,7 @@ impl PluginConfig {
 }
 
 /// Whether decisions change the traffic.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", expecting = r#""enforce" or "shadow""#)]
 pub enum Mode {
@@ -65,15 +90,27 @@ pub enum Mode {
 }
 
 /// One policy: which requests it covers and what it allows them.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", schemars(extend(
+    "if" = {"required": ["allow_credentials"], "properties": {"allow_credentials": {"const": true}}},
+    "then" = {"properties": {
+        "allow_origins": {"items": {"not": {"enum": ["*", "null"]}}},
+        "allow_methods": {"items": {"not": {"const": "*"}}},
+        "allow_headers": {"items": {"not": {"const": "*"}}},
+        "expose_headers": {"items": {"not": {"const": "*"}}}
+    }}
+)))]
 #[serde(deny_unknown_fields, expecting = "a policy object")]
 pub struct PolicyConfig {
     /// Unique among the policies; names it in logs and metrics.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub name: String,
     /// Which requests the policy applies to; the default matches any.
     #[serde(default, deserialize_with = "object")]
     pub r#match: Match,
     /// Origins that may read responses: `*`, `null`, origins and patterns.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1), inner(regex(pattern = ORIGIN)), extend("if" = {"contains": {"const": "*"}}, "then" = {"maxItems": 1})))]
     pub allow_origins: Vec<String>,
     /// Methods a preflight may ask for; left out, `GET`, `HEAD` and `POST`.
     #[serde(
@@ -81,12 +118,15 @@ pub struct PolicyConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = TOKEN)), extend("not" = {"contains": {"pattern": FORBIDDEN_METHOD}})))]
     pub allow_methods: Option<Vec<String>>,
     /// Request header names a preflight may ask for, or `*`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = TOKEN))))]
     pub allow_headers: Vec<String>,
     /// Response header names a script may read, or `*`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(inner(regex(pattern = TOKEN))))]
     pub expose_headers: Vec<String>,
     /// Send `Access-Control-Allow-Credentials: true`.
     #[serde(default)]
@@ -99,6 +139,7 @@ pub struct PolicyConfig {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "u32", range(max = 86400)))]
     pub max_age: Option<Number>,
     /// Answer Private Network Access preflights.
     #[serde(default)]
@@ -109,6 +150,7 @@ pub struct PolicyConfig {
 }
 
 /// The requests a policy applies to. A field left out matches anything.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a match object")]
 pub struct Match {
@@ -118,6 +160,7 @@ pub struct Match {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = HOST))))]
     pub hosts: Option<Vec<String>>,
     /// Paths, exact or a prefix ending in `*`.
     #[serde(
@@ -125,6 +168,7 @@ pub struct Match {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "present"
     )]
+    #[cfg_attr(feature = "schema", schemars(with = "Vec<String>", length(min = 1), inner(regex(pattern = PATH))))]
     pub paths: Option<Vec<String>>,
     /// Compare paths ASCII-case-insensitively.
     #[serde(default)]
@@ -132,6 +176,7 @@ pub struct Match {
 }
 
 /// What happens to an actual request from an origin that is not allowed.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", expecting = r#""pass" or "reject""#)]
 pub enum Disallowed {

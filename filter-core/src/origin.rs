@@ -3,10 +3,12 @@
 //! and the strict reading of a request's `Origin`.
 
 use crate::error::Problem;
+use crate::psl;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt::Write;
 use hashbrown::HashMap;
 
 /// No serialized origin is longer: a scheme, `://`, a 253-byte host and a port.
@@ -64,6 +66,15 @@ pub(crate) enum Entry {
     },
     /// `scheme://host:*`: one host on any port.
     AnyPort { scheme: String, host: String },
+    /// `scheme://prefix*suffix.rest[:port]`: one `*` inside the first label,
+    /// standing for one or more of `[a-z0-9-]`, never a dot.
+    Glob {
+        scheme: String,
+        prefix: String,
+        suffix: String,
+        rest: String,
+        port: Port,
+    },
 }
 
 impl Entry {
@@ -138,9 +149,16 @@ impl Entry {
             });
         }
         if host.contains('*') {
-            return Err(Problem::MisplacedWildcard);
+            return parse_glob(scheme, host, port);
         }
-        if !is_host(host.as_bytes()) {
+        if host.starts_with('[') {
+            let canonical = canonical_ipv6(host).ok_or(Problem::BadIpv6)?;
+            if canonical != host {
+                return Err(Problem::NonCanonicalIpv6 {
+                    canonical: format!("{scheme}://{canonical}{port}"),
+                });
+            }
+        } else if !is_host(host.as_bytes()) {
             return Err(Problem::BadHost);
         }
         let host = String::from(host);
@@ -167,9 +185,91 @@ impl Entry {
             Entry::Exact { scheme, host, .. } | Entry::AnyPort { scheme, host } => {
                 scheme == "http" && !is_loopback(host)
             }
-            Entry::Subdomains { scheme, .. } => scheme == "http",
+            Entry::Subdomains { scheme, .. } | Entry::Glob { scheme, .. } => scheme == "http",
         }
     }
+
+    /// The public suffix (Public Suffix List) this pattern spans, if it
+    /// covers sites that different owners registered: `*.github.io`,
+    /// `pr-*.co.uk`.
+    pub(crate) fn spanned_public_suffix(&self) -> Option<String> {
+        match self {
+            Entry::Subdomains { suffix, .. } => psl::suffix_under_subdomains(suffix),
+            Entry::Glob { rest, .. } => psl::suffix_under_glob(rest),
+            _ => None,
+        }
+    }
+}
+
+/// The entry as the engine reads it: scheme and host lowercase, the default
+/// port dropped (`https://*.example.com:*`, `https://pr-*.example.com`).
+impl core::fmt::Display for Entry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Entry::Any => f.write_str("*"),
+            Entry::Null => f.write_str("null"),
+            Entry::Exact { serialized, .. } => f.write_str(serialized),
+            Entry::Subdomains {
+                scheme,
+                suffix,
+                port,
+            } => write!(f, "{scheme}://*.{suffix}{port}"),
+            Entry::AnyPort { scheme, host } => write!(f, "{scheme}://{host}:*"),
+            Entry::Glob {
+                scheme,
+                prefix,
+                suffix,
+                rest,
+                port,
+            } => write!(f, "{scheme}://{prefix}*{suffix}.{rest}{port}"),
+        }
+    }
+}
+
+/// `:port` as written after a host: nothing for the default port.
+impl core::fmt::Display for Port {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Port::Default => Ok(()),
+            Port::Exact(p) => write!(f, ":{p}"),
+            Port::Any => f.write_str(":*"),
+        }
+    }
+}
+
+/// The public suffix that an `allow_origins` entry's wildcard or glob spans
+/// (`"https://*.github.io"` gives `github.io`), if any. With
+/// `allow_credentials` such an entry is refused; without, `cors-filter check`
+/// warns about it. `None` for any other entry, valid or not.
+pub fn covers_public_suffix(entry: &str) -> Option<String> {
+    Entry::parse(entry).ok()?.spanned_public_suffix()
+}
+
+/// `prefix*suffix.rest`: `host` holds a `*`, which must be the only one and
+/// sit inside the first label, beside fixed text.
+fn parse_glob(scheme: String, host: &str, port: Port) -> Result<Entry, Problem> {
+    let (label, rest) = host.split_once('.').ok_or(Problem::MisplacedWildcard)?;
+    if rest.contains('*') {
+        return Err(Problem::MisplacedWildcard);
+    }
+    let (prefix, suffix) = label.split_once('*').ok_or(Problem::MisplacedWildcard)?;
+    if suffix.contains('*') {
+        return Err(Problem::TwoWildcardsInLabel);
+    }
+    let fixed = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !fixed(prefix) || !fixed(suffix) || label.len() > 63 || !is_domain(rest.as_bytes()) {
+        return Err(Problem::BadHost);
+    }
+    if is_ipv4(rest.as_bytes()) || ends_in_number(rest.as_bytes()) {
+        return Err(Problem::WildcardCoversAddresses);
+    }
+    Ok(Entry::Glob {
+        scheme,
+        prefix: String::from(prefix),
+        suffix: String::from(suffix),
+        rest: String::from(rest),
+        port,
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -186,34 +286,58 @@ pub(crate) enum AllowOrigins {
 
 /// Exact origins and patterns in two hash maps, so that a lookup costs a few
 /// hashes whatever the list's size: an exact origin filed under its
-/// serialization, a pattern under the host or suffix it names. Patterns stay
-/// apart so that the lookups of a host's suffixes probe a small table, not
-/// one as large as the list of origins. Both maps have one type, which keeps
-/// the Envoy module small (each map type brings its own copy of hashbrown's
-/// code); the exact origins simply file no patterns.
+/// serialization, a pattern under the host, suffix or rest of the host it
+/// names (`pr-*.preview.example.com` under `preview.example.com`). Patterns
+/// stay apart so that the lookups of a host's suffixes probe a small table,
+/// not one as large as the list of origins. Both maps have one type, which
+/// keeps the Envoy module small (each map type brings its own copy of
+/// hashbrown's code); the exact origins simply file no patterns.
 #[derive(Debug, Default)]
 pub(crate) struct OriginSet {
     exact: Table,
     patterns: Table,
     /// Whether any `scheme://host:*` entry is filed.
     any_port: bool,
-    /// Whether any `scheme://*.suffix` entry is filed.
-    subdomains: bool,
+    /// Whether any `scheme://*.suffix` or glob entry is filed.
+    under_suffix: bool,
 }
 
 /// Keys to the patterns filed under them.
 type Table = HashMap<Box<[u8]>, Vec<Pattern>>;
 
-/// A `scheme://host:*` or `scheme://*.suffix[:port]` entry, filed under its
-/// host or suffix.
+/// A pattern entry, filed under the host, suffix or rest it names.
 #[derive(Debug)]
 struct Pattern {
-    /// `*.suffix`: the key is a proper suffix of the origin's host, not the
-    /// host itself.
-    subdomains: bool,
+    kind: Kind,
     scheme: Box<[u8]>,
     /// [`Port::Any`] for `host:*`.
     port: Port,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// `host:*`: the key is the origin's host.
+    AnyPort,
+    /// `*.suffix`: the key is a proper suffix of the origin's host.
+    Subdomains,
+    /// `prefix*suffix.rest`: the key is the host after its first label.
+    Glob {
+        prefix: Box<[u8]>,
+        suffix: Box<[u8]>,
+    },
+}
+
+impl Kind {
+    /// Whether a glob's first label fits: the fixed text around one or more
+    /// of `[a-z0-9-]`.
+    fn glob_fits(prefix: &[u8], suffix: &[u8], label: &[u8]) -> bool {
+        label.len() > prefix.len() + suffix.len()
+            && label.starts_with(prefix)
+            && label.ends_with(suffix)
+            && label[prefix.len()..label.len() - suffix.len()]
+                .iter()
+                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
 }
 
 impl AllowOrigins {
@@ -223,40 +347,50 @@ impl AllowOrigins {
         }
         let mut set = OriginSet::default();
         for entry in entries {
-            let (key, pattern) = match entry {
+            let (key, kind, scheme, port) = match entry {
                 Entry::Any => continue,
-                Entry::Null => (String::from("null"), None),
-                Entry::Exact { serialized, .. } => (serialized, None),
+                Entry::Null => {
+                    set.exact.insert(Box::from(&b"null"[..]), Vec::new());
+                    continue;
+                }
+                Entry::Exact { serialized, .. } => {
+                    set.exact.insert(serialized.into_bytes().into(), Vec::new());
+                    continue;
+                }
                 Entry::AnyPort { scheme, host } => {
                     set.any_port = true;
-                    let pattern = Pattern {
-                        subdomains: false,
-                        scheme: scheme.into_bytes().into_boxed_slice(),
-                        port: Port::Any,
-                    };
-                    (host, Some(pattern))
+                    (host, Kind::AnyPort, scheme, Port::Any)
                 }
                 Entry::Subdomains {
                     scheme,
                     suffix,
                     port,
                 } => {
-                    set.subdomains = true;
-                    let pattern = Pattern {
-                        subdomains: true,
-                        scheme: scheme.into_bytes().into_boxed_slice(),
-                        port,
+                    set.under_suffix = true;
+                    (suffix, Kind::Subdomains, scheme, port)
+                }
+                Entry::Glob {
+                    scheme,
+                    prefix,
+                    suffix,
+                    rest,
+                    port,
+                } => {
+                    set.under_suffix = true;
+                    let kind = Kind::Glob {
+                        prefix: prefix.into_bytes().into(),
+                        suffix: suffix.into_bytes().into(),
                     };
-                    (suffix, Some(pattern))
+                    (rest, kind, scheme, port)
                 }
             };
+            let pattern = Pattern {
+                kind,
+                scheme: scheme.into_bytes().into(),
+                port,
+            };
             let key = key.into_bytes().into_boxed_slice();
-            match pattern {
-                Some(pattern) => set.patterns.entry(key).or_default().push(pattern),
-                None => {
-                    set.exact.insert(key, Vec::new());
-                }
-            }
+            set.patterns.entry(key).or_default().push(pattern);
         }
         AllowOrigins::List(set)
     }
@@ -279,7 +413,7 @@ impl OriginSet {
         if self.exact.contains_key(origin) {
             return true;
         }
-        if !self.any_port && !self.subdomains {
+        if !self.any_port && !self.under_suffix {
             return false;
         }
         // Most origins that get this far match no pattern: look the parts up
@@ -287,31 +421,46 @@ impl OriginSet {
         let Some(origin) = RequestOrigin::split(origin) else {
             return false;
         };
-        let any_port = self.any_port && self.pattern_fits(origin.host, false, &origin);
-        (any_port || self.subdomain_rule_fits(&origin)) && origin.is_serialized()
+        let any_port = self.any_port
+            && self.pattern_fits(origin.host, &origin, |kind| matches!(kind, Kind::AnyPort));
+        (any_port || self.suffix_rule_fits(&origin)) && origin.is_serialized()
     }
 
-    fn subdomain_rule_fits(&self, origin: &RequestOrigin) -> bool {
-        if !self.subdomains {
+    fn suffix_rule_fits(&self, origin: &RequestOrigin) -> bool {
+        if !self.under_suffix {
             return false;
         }
         // Every proper suffix that starts after a dot: `a.b.example.com`
-        // tries `b.example.com`, `example.com` and `com`.
-        origin
-            .host
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'.')
-            .any(|(dot, _)| self.pattern_fits(&origin.host[dot + 1..], true, origin))
+        // tries `b.example.com` (for `*.` and globs, which look at `a`),
+        // `example.com` and `com` (for `*.` only).
+        let host = origin.host;
+        let mut dots = host.iter().enumerate().filter(|&(_, &b)| b == b'.');
+        let Some((first, _)) = dots.next() else {
+            return false;
+        };
+        let label = &host[..first];
+        self.pattern_fits(&host[first + 1..], origin, |kind| match kind {
+            Kind::AnyPort => false,
+            Kind::Subdomains => true,
+            Kind::Glob { prefix, suffix } => Kind::glob_fits(prefix, suffix, label),
+        }) || dots.any(|(dot, _)| {
+            self.pattern_fits(&host[dot + 1..], origin, |kind| {
+                matches!(kind, Kind::Subdomains)
+            })
+        })
     }
 
-    /// Whether a pattern of this kind filed under `key` accepts the origin.
-    fn pattern_fits(&self, key: &[u8], subdomains: bool, origin: &RequestOrigin) -> bool {
+    /// Whether a pattern filed under `key`, of a kind that `fits`, accepts
+    /// the origin's scheme and port.
+    fn pattern_fits(
+        &self,
+        key: &[u8],
+        origin: &RequestOrigin,
+        fits: impl Fn(&Kind) -> bool,
+    ) -> bool {
         self.patterns.get(key).is_some_and(|patterns| {
             patterns.iter().any(|p| {
-                p.subdomains == subdomains
-                    && *p.scheme == *origin.scheme
-                    && p.port.accepts(origin.port)
+                *p.scheme == *origin.scheme && p.port.accepts(origin.port) && fits(&p.kind)
             })
         })
     }
@@ -406,6 +555,96 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     (1..=65535).contains(&port).then_some(port as u16)
 }
 
+/// A bracketed IPv6 literal (`[0:0::1]`) written the way browsers serialize
+/// it (`[::1]`), or `None` when it is not a valid address. Browsers follow
+/// RFC 5952 but never write an embedded IPv4 part (`[::ffff:1.2.3.4]` is
+/// sent as `[::ffff:102:304]`); zone identifiers are not allowed in URLs.
+pub(crate) fn canonical_ipv6(literal: &str) -> Option<String> {
+    let inner = literal.strip_prefix('[')?.strip_suffix(']')?;
+    let groups = parse_ipv6(inner.as_bytes())?;
+    // The first longest run of two or more zero groups becomes `::`.
+    let (mut run_start, mut run_len) = (0, 0);
+    let mut i = 0;
+    while i < 8 {
+        let start = i;
+        while i < 8 && groups[i] == 0 {
+            i += 1;
+        }
+        if i - start > run_len {
+            (run_start, run_len) = (start, i - start);
+        }
+        i += 1;
+    }
+    let mut out = String::from("[");
+    let mut i = 0;
+    while i < 8 {
+        if run_len >= 2 && i == run_start {
+            out.push_str("::");
+            i += run_len;
+            continue;
+        }
+        if i > 0 && !out.ends_with("::") {
+            out.push(':');
+        }
+        let _ = write!(out, "{:x}", groups[i]);
+        i += 1;
+    }
+    out.push(']');
+    Some(out)
+}
+
+/// The eight groups of an IPv6 address in any RFC 4291 text form (hex
+/// groups, one `::`, a dotted IPv4 tail), no brackets.
+pub(crate) fn parse_ipv6(text: &[u8]) -> Option<[u16; 8]> {
+    let mut groups = [0u16; 8];
+    let compressed = text.windows(2).position(|w| w == b"::");
+    let Some(at) = compressed else {
+        return (parse_groups(text, &mut groups, true)? == 8).then_some(groups);
+    };
+    let (head, tail) = (&text[..at], &text[at + 2..]);
+    let mut tail_groups = [0u16; 8];
+    let n_head = parse_groups(head, &mut groups, false)?;
+    let n_tail = parse_groups(tail, &mut tail_groups, true)?;
+    if n_head + n_tail > 7 {
+        return None;
+    }
+    groups[8 - n_tail..].copy_from_slice(&tail_groups[..n_tail]);
+    Some(groups)
+}
+
+/// Colon-separated groups of one to four hex digits into `out`, the last
+/// one possibly a dotted IPv4 address (two groups); how many were written.
+fn parse_groups(text: &[u8], out: &mut [u16; 8], ipv4_tail: bool) -> Option<usize> {
+    if text.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0;
+    let mut pieces = text.split(|&b| b == b':').peekable();
+    while let Some(piece) = pieces.next() {
+        if ipv4_tail && pieces.peek().is_none() && piece.contains(&b'.') {
+            if !is_ipv4(piece) || n > 6 {
+                return None;
+            }
+            let mut octets = piece
+                .split(|&b| b == b'.')
+                .map(|o| o.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0')));
+            for _ in 0..2 {
+                out[n] = (octets.next()? << 8) | octets.next()?;
+                n += 1;
+            }
+            return Some(n);
+        }
+        if piece.is_empty() || piece.len() > 4 || n == 8 {
+            return None;
+        }
+        out[n] = piece.iter().try_fold(0u16, |v, &d| {
+            Some(v << 4 | u16::from(char::from(d).to_digit(16)? as u8))
+        })?;
+        n += 1;
+    }
+    Some(n)
+}
+
 /// `scheme` of RFC 3986: a letter, then letters, digits, `+`, `-` or `.`.
 fn is_scheme(s: &[u8]) -> bool {
     matches!(s.first(), Some(b) if b.is_ascii_alphabetic())
@@ -464,6 +703,7 @@ fn is_ipv4(host: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
     use alloc::vec;
 
     fn compiled(entries: &[&str]) -> AllowOrigins {
@@ -502,8 +742,21 @@ mod tests {
             ("https://*.com", Problem::WildcardCoversTopLevelDomain),
             ("https://*", Problem::MisplacedWildcard),
             ("https://*.", Problem::MisplacedWildcard),
-            ("https://a*.example.com", Problem::MisplacedWildcard),
-            ("https://*example.com", Problem::MisplacedWildcard),
+            ("https://a*b*.example.com", Problem::TwoWildcardsInLabel),
+            ("https://**.example.com", Problem::TwoWildcardsInLabel),
+            ("https://pr-*", Problem::MisplacedWildcard),
+            ("https://pr-*.*.example.com", Problem::MisplacedWildcard),
+            ("https://pr_*.example.com", Problem::BadHost),
+            ("https://pr-*.1.2.3", Problem::WildcardCoversAddresses),
+            ("http://[1:2]", Problem::BadIpv6),
+            ("http://[:::::]", Problem::BadIpv6),
+            ("http://[::1%25eth0]", Problem::BadIpv6),
+            ("http://[1:2:3:4:5:6:7:8:9]", Problem::BadIpv6),
+            ("http://[1::2::3]", Problem::BadIpv6),
+            ("http://[12345::]", Problem::BadIpv6),
+            ("http://[::1.2.3]", Problem::BadIpv6),
+            ("http://[g::]", Problem::BadIpv6),
+            ("http://[]", Problem::BadIpv6),
             ("https://a.*.example.com", Problem::MisplacedWildcard),
             ("*://a.example.com", Problem::MisplacedWildcard),
             ("https://*.0.0.1", Problem::WildcardCoversAddresses),
@@ -521,11 +774,120 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_in_canonical_form_only() {
+        let cases = [
+            ("http://[0:0:0:0:0:0:0:1]:3000", "http://[::1]:3000"),
+            ("http://[::0001]", "http://[::1]"),
+            ("https://[2001:DB8::1]", "https://[2001:db8::1]"),
+            (
+                "https://[2001:db8:0:0:1:0:0:1]",
+                "https://[2001:db8::1:0:0:1]",
+            ),
+            ("https://[2001:db8::0:1]", "https://[2001:db8::1]"),
+            (
+                "https://[2001:db8:0:1:1:1:1:1]",
+                "https://[2001:db8:0:1:1:1:1:1]",
+            ),
+            ("https://[::ffff:1.2.3.4]", "https://[::ffff:102:304]"),
+            ("https://[0::]:*", "https://[::]:*"),
+        ];
+        for (entry, canonical) in cases {
+            let expected = if entry.to_ascii_lowercase() == canonical {
+                Ok(String::from(canonical))
+            } else {
+                Err(Problem::NonCanonicalIpv6 {
+                    canonical: String::from(canonical),
+                })
+            };
+            assert_eq!(
+                Entry::parse(entry).map(|e| e.to_string()),
+                expected,
+                "{entry}"
+            );
+        }
+        for canonical in [
+            "http://[::1]",
+            "http://[1::]",
+            "http://[1:2:3:4:5:6:7:8]",
+            "http://[1:0:2::]",
+        ] {
+            assert_eq!(
+                Entry::parse(canonical).map(|e| e.to_string()).as_deref(),
+                Ok(canonical)
+            );
+        }
+        let allow = compiled(&["http://[::1]:3000", "http://[2001:db8::1]:*"]);
+        assert!(allow.allows(b"http://[::1]:3000"));
+        assert!(!allow.allows(b"http://[0:0:0:0:0:0:0:1]:3000"));
+        assert!(allow.allows(b"http://[2001:db8::1]:8080"));
+        assert!(allow.allows(b"http://[2001:db8::1]"));
+        assert!(!allow.allows(b"http://[2001:DB8::1]"));
+    }
+
+    #[test]
+    fn single_label_globs() {
+        let allow = compiled(&[
+            "https://pr-*.preview.example.com",
+            "https://myapp-*-team.example.net",
+            "https://*-staging.example.org:8443",
+        ]);
+        let cases: &[(&[u8], bool)] = &[
+            (b"https://pr-1.preview.example.com", true),
+            (b"https://pr-abc-9.preview.example.com", true),
+            (b"https://pr-.preview.example.com", false),
+            (b"https://pr-a.b.preview.example.com", false),
+            (b"https://pr-a_b.preview.example.com", false),
+            (b"https://PR-1.preview.example.com", false),
+            (b"https://xpr-1.preview.example.com", false),
+            (b"https://pr-1.preview.example.com.evil.net", false),
+            (b"https://pr-1.preview.example.com:444", false),
+            (b"http://pr-1.preview.example.com", false),
+            (b"https://myapp-x1-team.example.net", true),
+            (b"https://myapp--team.example.net", false),
+            (b"https://myapp-a.b-team.example.net", false),
+            (b"https://myapp-x-team.example.net.", false),
+            (b"https://a-staging.example.org:8443", true),
+            (b"https://a-staging.example.org", false),
+            (b"https://-staging.example.org:8443", false),
+        ];
+        for &(origin, allowed) in cases {
+            assert_eq!(
+                allow.allows(origin),
+                allowed,
+                "{}",
+                String::from_utf8_lossy(origin)
+            );
+        }
+    }
+
+    #[test]
+    fn public_suffixes_spanned() {
+        let cases = [
+            ("https://*.github.io", Some("github.io")),
+            ("https://*.co.uk", Some("co.uk")),
+            ("https://*.vercel.app", Some("vercel.app")),
+            ("https://myapp-*.vercel.app", Some("vercel.app")),
+            ("https://pr-*.com", Some("com")),
+            ("https://*.myteam.github.io", None),
+            ("https://*.example.co.uk", None),
+            ("https://pr-*.preview.example.com", None),
+            ("https://app.github.io", None),
+            ("https://*.com", None),
+            ("not an origin", None),
+        ];
+        for (entry, suffix) in cases {
+            assert_eq!(covers_public_suffix(entry).as_deref(), suffix, "{entry}");
+        }
+    }
+
+    #[test]
     fn plain_http_off_loopback() {
         for insecure in [
             "http://example.com",
             "http://*.example.com",
             "http://10.0.0.1:*",
+            "http://pr-*.example.com",
+            "http://[2001:db8::1]",
         ] {
             assert!(
                 Entry::parse(insecure).unwrap().is_plain_http_off_loopback(),

@@ -6,7 +6,7 @@
 mod common;
 
 use common::table;
-use filter_core::{Config, ConfigError, Position, Problem, Segment};
+use filter_core::{Config, ConfigError, Problem, ReadError, Segment};
 
 /// A document with one policy "api": these `allow_origins` entries, then
 /// these other fields.
@@ -55,7 +55,7 @@ fn refusal<'a>(problem: Problem, field: &'a str, value: Option<&'a str>) -> Refu
 /// A document that is JSON but does not fit the model: serde's explanation
 /// contains `message`.
 fn shape(message: &str) -> Problem {
-    Problem::Shape(Position {
+    Problem::Shape(ReadError {
         message: message.into(),
         line: 0,
         column: 0,
@@ -64,7 +64,7 @@ fn shape(message: &str) -> Problem {
 
 /// A document that is not JSON; the text is the parser's.
 fn json() -> Problem {
-    Problem::Json(Position {
+    Problem::Json(ReadError {
         message: String::new(),
         line: 0,
         column: 0,
@@ -133,6 +133,14 @@ fn document_refusals() {
             ("{\"policies\": [".to_string(), Refusal { problem: json(), policy: None, field: "", value: None })),
         ("trailing garbage",
             (format!(r#"{{"policies": [{policy}]}} x"#), Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("a byte-order mark",
+            (format!("\u{feff}{{\"policies\": [{policy}]}}"), Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("nesting far deeper than a config",
+            (format!(r#"{{"policies": [{{"name": "api", "allow_origins": {}"#, "[".repeat(100_000)),
+             Refusal { problem: json(), policy: None, field: "", value: None })),
+        ("a field written twice",
+            (r#"{"policies": [{"name": "api", "allow_origins": ["*"], "allow_origins": ["https://evil.example"]}]}"#.to_string(),
+             Refusal { problem: shape("duplicate field `allow_origins`"), policy: Some(r#"policy "api""#), field: "", value: None })),
         ("the document is not an object",
             ("[1]".to_string(), Refusal { problem: shape("invalid type: sequence, expected a JSON object"), policy: None, field: "", value: Some("[1]") })),
         ("an unknown top-level field",
@@ -274,10 +282,10 @@ fn origin_refusals() {
         ("an empty port", (one("https://a.com:"), refusal(BadPort, "allow_origins[0]", value(r#""https://a.com:""#)))),
         ("a bare *", (one("https://*"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*""#)))),
         ("an empty wildcard suffix", (one("https://*."), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*.""#)))),
-        ("* inside a label",
-            (one("https://a*.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://a*.example.com""#)))),
-        ("* without its dot",
-            (one("https://*example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://*example.com""#)))),
+        ("two * inside a label",
+            (one("https://a*b*.example.com"), refusal(TwoWildcardsInLabel, "allow_origins[0]", value(r#""https://a*b*.example.com""#)))),
+        ("a glob label alone",
+            (one("https://pr-*"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://pr-*""#)))),
         ("* in the middle",
             (one("https://a.*.example.com"), refusal(MisplacedWildcard, "allow_origins[0]", value(r#""https://a.*.example.com""#)))),
         ("two wildcard labels",

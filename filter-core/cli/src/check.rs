@@ -1,14 +1,12 @@
 //! `cors-filter check`: the filter's own verdict on a config, the policies
-//! as the engine reads them, and warnings about settings that are legal but
+//! as the engine runs them, and warnings about settings that are legal but
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::origin::{is_loopback, Entry, Host};
-use crate::view::{self, PolicyView};
 use crate::{ExitStatus, Output};
-use filter_core::{Config, ConfigErrors};
+use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
-use serde_json::Value;
+use std::fmt::Write;
 
 /// Chromium keeps a preflight answer at most this long, whatever
 /// `Access-Control-Max-Age` says (Firefox: 86400).
@@ -25,6 +23,9 @@ const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "pragma",
 ];
 
+/// The methods a browser never asks permission for, shown beside a policy's list.
+pub const SAFELISTED_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
+
 /// A legal setting that is probably a mistake.
 #[derive(Debug, Serialize)]
 pub struct Warning {
@@ -36,12 +37,16 @@ pub struct Warning {
     pub message: String,
 }
 
+/// What `check` found in one config; `--json` writes it as is.
 #[derive(Serialize)]
-struct Report<'a> {
+pub struct Report {
+    /// Where the config was found, when it was embedded in another file.
+    source: Option<String>,
     status: &'static str,
-    mode: Option<&'static str>,
-    policies: &'a [PolicyView],
-    warnings: &'a [Warning],
+    mode: Option<Mode>,
+    /// The policies as the engine runs them: a valid `policies` list.
+    policies: Vec<PolicyConfig>,
+    warnings: Vec<Warning>,
     errors: Vec<ErrorView>,
 }
 
@@ -60,66 +65,20 @@ pub struct Options {
     pub strict: bool,
 }
 
-pub fn run(json: &[u8], options: &Options, output: &mut Output) -> ExitStatus {
+/// The report on one config, and the exit status it calls for.
+pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, ExitStatus) {
+    let mut report = Report {
+        source: source.map(str::to_string),
+        status: "refused",
+        mode: None,
+        policies: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    };
     let config = match Config::from_json(json) {
         Ok(config) => config,
-        Err(errors) => return refused(&errors, output),
-    };
-    let mode = if config.is_shadow() {
-        "shadow"
-    } else {
-        "enforce"
-    };
-    let document: Value = serde_json::from_slice(json).unwrap_or_default();
-    let policies = view::policies(&document);
-    let warnings = warnings(&policies, options.production);
-    if output.json {
-        output.json_out(&Report {
-            status: "ok",
-            mode: Some(mode),
-            policies: &policies,
-            warnings: &warnings,
-            errors: Vec::new(),
-        });
-    } else {
-        let count = policies.len();
-        output.out(&format!(
-            "ok: {count} {}, mode {mode}\n",
-            if count == 1 { "policy" } else { "policies" }
-        ));
-        for policy in &policies {
-            output.out(&format!(
-                "\n{} (policies[{}])\n",
-                policy.label(),
-                policy.index
-            ));
-            for (field, value) in policy.lines() {
-                output.out(&format!("  {:<22} {value}\n", format!("{field}:")));
-            }
-        }
-        if !warnings.is_empty() {
-            output.out("\n");
-        }
-        for warning in &warnings {
-            output.out(&format!("{}\n", render(warning)));
-        }
-    }
-    if options.strict && !warnings.is_empty() {
-        ExitStatus::Warnings
-    } else {
-        ExitStatus::Ok
-    }
-}
-
-fn refused(errors: &ConfigErrors, output: &mut Output) -> ExitStatus {
-    if output.json {
-        output.json_out(&Report {
-            status: "refused",
-            mode: None,
-            policies: &[],
-            warnings: &[],
-            errors: errors
-                .iter()
+        Err(errors) => {
+            report.errors = (errors.iter())
                 .map(|e| ErrorView {
                     policy: e.policy().map(ToString::to_string),
                     field: e.field().to_string(),
@@ -127,110 +86,211 @@ fn refused(errors: &ConfigErrors, output: &mut Output) -> ExitStatus {
                     problem: e.problem().to_string(),
                     message: e.to_string(),
                 })
-                .collect(),
-        });
+                .collect();
+            return (report, ExitStatus::Refused);
+        }
+    };
+    let normalized = config.plugin_config();
+    report.status = "ok";
+    report.mode = Some(normalized.mode);
+    report.policies = normalized.policies.clone();
+    report.warnings = warnings(&config, options.production);
+    let status = if options.strict && !report.warnings.is_empty() {
+        ExitStatus::Warnings
     } else {
-        let count = errors.iter().count();
-        output.err(&format!(
-            "refused: {count} {}; the filter will not run with this config\n{errors}\n",
-            if count == 1 { "problem" } else { "problems" }
-        ));
+        ExitStatus::Ok
+    };
+    (report, status)
+}
+
+/// The report as text: the verdict and policies on stdout, a refusal on stderr.
+pub fn render(report: &Report, output: &mut Output) {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut text = String::new();
+    if report.status == "refused" {
+        let count = plural(report.errors.len(), "problem", "problems");
+        let _ = writeln!(
+            text,
+            "refused: {count}; the filter will not run with this config"
+        );
+        for error in &report.errors {
+            let _ = writeln!(text, "{}", error.message);
+        }
+        return output.err(&text);
     }
-    ExitStatus::Refused
+    let mode = spelling(&report.mode);
+    let _ = writeln!(
+        text,
+        "ok: {}, mode {mode}",
+        plural(report.policies.len(), "policy", "policies")
+    );
+    for (index, policy) in report.policies.iter().enumerate() {
+        let _ = writeln!(text, "\n{} (policies[{index}])", label(policy));
+        for (field, value) in lines(policy) {
+            let _ = writeln!(text, "  {:<22} {value}", format!("{field}:"));
+        }
+    }
+    if !report.warnings.is_empty() {
+        text.push('\n');
+    }
+    for w in &report.warnings {
+        let value = w
+            .value
+            .as_ref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let policy = quote(&w.policy);
+        let _ = writeln!(
+            text,
+            "warning: policy {policy} {}{value}: {} [{}]",
+            w.field, w.message, w.code
+        );
+    }
+    output.out(&text);
 }
 
-/// `warning: policy "api" max_age 86400: …`
-fn render(warning: &Warning) -> String {
-    let value = warning
-        .value
-        .as_ref()
-        .map(|v| format!(" {v}"))
-        .unwrap_or_default();
-    format!(
-        "warning: policy {} {}{value}: {} [{}]",
-        Value::from(warning.policy.as_str()),
-        warning.field,
-        warning.message,
-        warning.code
-    )
+/// A string as JSON, the way the engine quotes values in its messages.
+pub fn quote(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
 }
 
-pub fn warnings(policies: &[PolicyView], production: bool) -> Vec<Warning> {
+/// `policy "api"`, as the engine names policies in its messages.
+pub fn label(policy: &PolicyConfig) -> String {
+    format!("policy {}", quote(&policy.name))
+}
+
+/// The settings, one `field: value` line each, for people.
+fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
+    let list = |items: &[String]| match items {
+        [] => "(none)".to_string(),
+        items => items.join(", "),
+    };
+    let any = |items: &Option<Vec<String>>| items.as_deref().map_or("any".to_string(), list);
+    let scope = &policy.r#match;
+    let mut scope_line = format!("hosts {}; paths {}", any(&scope.hosts), any(&scope.paths));
+    if scope.ignore_case {
+        scope_line.push_str(" (paths ignore case)");
+    }
+    let methods = policy.allow_methods.as_deref().unwrap_or_default();
+    let methods = if methods == ["*"] {
+        "* (any method)".to_string()
+    } else {
+        let extra: Vec<&str> = SAFELISTED_METHODS
+            .into_iter()
+            .filter(|m| !methods.iter().any(|a| a == m))
+            .collect();
+        match extra.as_slice() {
+            [] => list(methods),
+            extra => format!(
+                "{} (and {}, always allowed)",
+                list(methods),
+                extra.join(", ")
+            ),
+        }
+    };
+    let headers = match policy.allow_headers.iter().position(|h| h == "*") {
+        Some(star) => {
+            let mut named = policy.allow_headers.clone();
+            named[star] = "* (any name but authorization)".to_string();
+            named.join(", ")
+        }
+        None => list(&policy.allow_headers),
+    };
+    vec![
+        ("match", scope_line),
+        ("allow_origins", list(&policy.allow_origins)),
+        ("allow_methods", methods),
+        ("allow_headers", headers),
+        ("expose_headers", list(&policy.expose_headers)),
+        ("allow_credentials", policy.allow_credentials.to_string()),
+        (
+            "max_age",
+            (policy.max_age.as_ref()).map_or("(no header)".to_string(), |s| format!("{s} s")),
+        ),
+        (
+            "allow_private_network",
+            policy.allow_private_network.to_string(),
+        ),
+        ("disallowed", spelling(&policy.disallowed)),
+    ]
+}
+
+/// A unit enum as its config spelling (`reject`).
+fn spelling<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn warnings(config: &Config, production: bool) -> Vec<Warning> {
+    let policies = &config.plugin_config().policies;
     let mut warnings = Vec::new();
-    for policy in policies {
+    for (index, policy) in policies.iter().enumerate() {
         let mut warn = |field: String, value: Option<String>, code, message: String| {
             warnings.push(Warning {
                 policy: policy.name.clone(),
-                index: policy.index,
+                index,
                 field,
                 value,
                 code,
                 message,
             })
         };
-        if let Some(by) = shadowed_by(policies, policy.index) {
-            let names: Vec<String> = by
-                .iter()
-                .map(|&i| format!("{} (policies[{i}])", policies[i].label()))
+        if let Some(by) = shadowed_by(policies, index) {
+            let names: Vec<String> = (by.iter())
+                .map(|&i| format!("{} (policies[{i}])", label(&policies[i])))
                 .collect();
             warn(
                 "match".into(),
                 None,
                 "unreachable_policy",
                 format!(
-                    "this policy never applies: every host and path it matches is taken first by {}",
-                    names.join(" and ")
-                ),
+                "this policy never applies: every host and path it matches is taken first by {}",
+                names.join(" and ")
+            ),
             );
         }
-        if let Some(max_age) = policy.max_age.filter(|s| *s > CHROMIUM_MAX_AGE) {
-            warn(
-                "max_age".into(),
-                Some(max_age.to_string()),
-                "max_age_above_browser_cap",
-                format!("Chromium keeps a preflight answer at most {CHROMIUM_MAX_AGE} s (2 hours) and asks again after that; only Firefox (up to 86400 s) honours more"),
-            );
+        let max_age = policy.max_age.as_ref().and_then(serde_json::Number::as_u64);
+        if let Some(max_age) = max_age.filter(|s| *s > CHROMIUM_MAX_AGE) {
+            warn("max_age".into(), Some(max_age.to_string()), "max_age_above_browser_cap",
+                format!("Chromium keeps a preflight answer at most {CHROMIUM_MAX_AGE} s (2 hours) and asks again after that; only Firefox (up to 86400 s) honours more"));
         }
         if policy.allow_private_network {
-            warn(
-                "allow_private_network".into(),
-                Some("true".into()),
-                "private_network_access_on_hold",
-                "Chromium put Private Network Access preflights on hold in favour of a permission prompt (Local Network Access), so browsers no longer send Access-Control-Request-Private-Network and this setting has no effect on them".into(),
-            );
+            warn("allow_private_network".into(), Some("true".into()), "private_network_access_on_hold",
+                "Chromium put Private Network Access preflights on hold in favour of a permission prompt (Local Network Access), so browsers no longer send Access-Control-Request-Private-Network and this setting has no effect on them".into());
         }
         for (i, origin) in policy.allow_origins.iter().enumerate() {
             let field = format!("allow_origins[{i}]");
-            let quoted = Some(Value::from(origin.as_str()).to_string());
-            match Entry::parse(origin) {
-                Entry::Null => warn(
-                    field,
-                    quoted,
-                    "null_origin",
-                    "sandboxed iframes, file: pages and redirects across origins on any site send Origin: null, so this trusts them all".into(),
-                ),
-                Entry::Origin {
-                    host: Host::Exact(host),
-                    ..
-                } if production && is_loopback(&host) => warn(
-                    field,
-                    quoted,
-                    "loopback_origin_in_production",
-                    "a loopback origin in a production config: any program or dev server on a user's own machine can call this API with the user's session; keep it to development configs".into(),
-                ),
-                _ => {}
+            if origin == "null" {
+                warn(field, Some(quote(origin)), "null_origin",
+                    "sandboxed iframes, file: pages and redirects across origins on any site send Origin: null, so this trusts them all".into());
+            } else if let Some(suffix) = filter_core::covers_public_suffix(origin) {
+                warn(field, Some(quote(origin)), "wildcard_over_public_suffix", format!(
+                    "{suffix} is a public suffix: anyone can register a domain under it, so this trusts strangers' sites; list your own domains instead (with allow_credentials the filter refuses it)"));
+            } else if production && is_loopback(origin) {
+                warn(field, Some(quote(origin)), "loopback_origin_in_production",
+                    "a loopback origin in a production config: any program or dev server on a user's own machine can call this API with the user's session; keep it to development configs".into());
             }
         }
         for (i, name) in policy.expose_headers.iter().enumerate() {
             if SAFELISTED_RESPONSE_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-                warn(
-                    format!("expose_headers[{i}]"),
-                    Some(Value::from(name.as_str()).to_string()),
-                    "safelisted_expose_header",
-                    "a CORS-safelisted response header: scripts can always read it, so listing it changes nothing".into(),
-                );
+                warn(format!("expose_headers[{i}]"), Some(quote(name)), "safelisted_expose_header",
+                    "a CORS-safelisted response header: scripts can always read it, so listing it changes nothing".into());
             }
         }
     }
     warnings
+}
+
+/// Whether an origin's host is the user's own machine. The engine decides:
+/// with credentials it accepts a plain-http origin on such a host only.
+fn is_loopback(origin: &str) -> bool {
+    let Some((_, host)) = origin.split_once("://") else {
+        return false;
+    };
+    let probe = serde_json::json!({"policies": [{"name": "probe",
+        "allow_origins": [format!("http://{host}")], "allow_credentials": true}]});
+    Config::from_json(probe.to_string().as_bytes()).is_ok()
 }

@@ -1,7 +1,11 @@
 //! For a refused `Origin`: the `allow_origins` entry that came closest, and
 //! each way the two differ, so that a user sees the one character to fix.
+//! The engine stays the judge: the browser's form of the value is the
+//! engine's normalization of it, and whether an entry allows it is asked of
+//! the engine, one entry at a time.
 
-use crate::origin::{default_port, Entry, Host, Port, RequestOrigin};
+use crate::check::quote;
+use filter_core::{normalize_origin_entry, Config};
 use serde::Serialize;
 
 /// One difference between the request's `Origin` and an entry.
@@ -19,189 +23,212 @@ pub struct Diagnosis {
     pub reasons: Vec<Reason>,
 }
 
-/// How an entry's host relates to the request's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HostFit {
-    Fits,
-    SubdomainOfExact,
-    BareDomainOfWildcard,
-    SameEndingNotSubdomain,
-    Differs,
-}
-
-impl HostFit {
-    fn cost(self) -> u32 {
-        match self {
-            HostFit::Fits => 0,
-            HostFit::SubdomainOfExact
-            | HostFit::BareDomainOfWildcard
-            | HostFit::SameEndingNotSubdomain => 2,
-            HostFit::Differs => 5,
-        }
+fn reason(code: &'static str, message: impl Into<String>) -> Reason {
+    Reason {
+        code,
+        message: message.into(),
     }
 }
 
 /// `entries` are the policy's normalized `allow_origins`, in order.
 pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
-    let reason = |code, message: String| Reason { code, message };
-    let null_entry = entries.iter().position(|e| e == "null");
+    let mut diagnosis = Diagnosis {
+        index: None,
+        entry: None,
+        reasons: Vec::new(),
+    };
     if raw.eq_ignore_ascii_case(b"null") {
-        return match null_entry {
-            Some(index) => Diagnosis {
-                index: Some(index),
-                entry: Some("null".into()),
-                reasons: vec![reason("origin_uppercase", "browsers send \"null\" in lowercase, and the filter compares byte for byte".into())],
-            },
-            None => Diagnosis {
-                index: None,
-                entry: None,
-                reasons: vec![reason(
-                    "null_not_allowed",
-                    "Origin: null comes from an opaque origin (a sandboxed iframe, a file: page, a redirect across origins), and allow_origins has no \"null\"".into(),
-                )],
-            },
-        };
+        diagnosis.index = entries.iter().position(|e| e == "null");
+        diagnosis.reasons.push(match diagnosis.index {
+            Some(_) => reason("origin_uppercase", "browsers send \"null\" in lowercase, and the filter compares byte for byte"),
+            None => reason("null_not_allowed", "Origin: null comes from an opaque origin (a sandboxed iframe, a file: page, a redirect across origins), and allow_origins has no \"null\""),
+        });
+        diagnosis.entry = diagnosis.index.map(|_| "null".to_string());
+        return diagnosis;
     }
-    let Some(origin) = RequestOrigin::parse(raw) else {
-        return Diagnosis {
-            index: None,
-            entry: None,
-            reasons: vec![reason(
-                "not_an_origin",
-                format!(
-                    "\"{}\" is not an origin: browsers send scheme://host[:port]",
-                    String::from_utf8_lossy(raw)
-                ),
-            )],
-        };
-    };
-    let mut reasons: Vec<Reason> = origin
-        .flaws
-        .iter()
-        .map(|(code, message)| reason(code, message.clone()))
-        .collect();
-    if raw.len() > 300 {
-        reasons.push(reason(
-            "origin_too_long",
-            "it is longer than 300 bytes, more than any serialized origin".into(),
+    let Some(origin) = as_browsers_send(raw, &mut diagnosis.reasons) else {
+        let value = String::from_utf8_lossy(raw);
+        diagnosis.reasons.push(reason(
+            "not_an_origin",
+            format!("\"{value}\" is not an origin: browsers send scheme://host[:port]"),
         ));
-    }
-    let best = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(index, text)| match Entry::parse(text) {
-            Entry::Origin { scheme, host, port } => {
-                let fit = host_fit(&origin.host, &host);
-                let cost = fit.cost()
-                    + u32::from(scheme != origin.scheme)
-                    + u32::from(!port_fits(port, origin.port));
-                let name = match &host {
-                    Host::Exact(h) | Host::Subdomains(h) => h.as_str(),
-                };
-                Some((
-                    cost,
-                    edit_distance(name, &origin.host),
-                    index,
-                    scheme,
-                    host,
-                    port,
-                    fit,
-                ))
-            }
-            Entry::Any | Entry::Null => None,
+        return diagnosis;
+    };
+    let (scheme, host, port) = parts(&origin);
+    let best = (entries.iter().enumerate())
+        .filter(|(_, entry)| entry.contains("://"))
+        .map(|(index, entry)| {
+            let (their_scheme, their_host, their_port) = parts(entry);
+            let host_cost = match host_fit(host, their_host) {
+                HostFit::Fits => 0,
+                HostFit::Differs => 5,
+                _ => 2,
+            };
+            let cost = if allows(entry, &origin) {
+                0
+            } else {
+                1 + host_cost
+                    + u32::from(scheme != their_scheme)
+                    + u32::from(!port_fits(their_port, port))
+            };
+            (cost, edit_distance(their_host, host), index)
         })
-        .min_by_key(|(cost, distance, index, ..)| (*cost, *distance, *index));
-    let Some((cost, _, index, scheme, host, port, fit)) = best else {
-        reasons.push(reason(
+        .min();
+    let Some((_, _, index)) = best else {
+        diagnosis.reasons.push(reason(
             "no_origin_entries",
-            "allow_origins lists no origin to compare with".into(),
+            "allow_origins lists no origin to compare with",
         ));
-        return Diagnosis {
-            index: None,
-            entry: None,
-            reasons,
-        };
+        return diagnosis;
     };
-    if scheme != origin.scheme {
-        let mut message = format!(
-            "the scheme differs: the entry allows {scheme}, the Origin is {}",
-            origin.scheme
-        );
-        if origin.scheme == "http" && scheme == "https" {
-            message.push_str(" (the page was loaded over plain http)");
-        }
-        reasons.push(reason("scheme_differs", message));
-    }
-    let request_host = &origin.host;
-    match (fit, &host) {
-        (HostFit::SubdomainOfExact, Host::Exact(h)) => reasons.push(reason(
-            "subdomain_of_exact_entry",
-            format!("{request_host} is a subdomain of {h}, and the entry allows {h} alone: add \"{scheme}://*.{h}\" for its subdomains"),
-        )),
-        (HostFit::BareDomainOfWildcard, Host::Subdomains(s)) => reasons.push(reason(
-            "bare_domain_vs_wildcard",
-            format!("\"*.{s}\" matches the subdomains of {s}, never {s} itself: add \"{scheme}://{s}\""),
-        )),
-        (HostFit::SameEndingNotSubdomain, Host::Subdomains(s)) => reasons.push(reason(
-            "not_a_subdomain",
-            format!("{request_host} only ends with the same letters: \"*.{s}\" matches whole labels (a.{s}), and {request_host} is another domain"),
-        )),
-        (HostFit::Differs, Host::Exact(h) | Host::Subdomains(h)) => reasons.push(reason(
-            "host_differs",
-            format!("the host differs: the entry names {h}, the Origin is {request_host}"),
-        )),
-        _ => {}
-    }
-    if !port_fits(port, origin.port) {
-        let default = default_port(&scheme)
-            .map(|p| format!(" ({p})"))
-            .unwrap_or_default();
-        let message = match (port, origin.port) {
-            (Port::Default, Some(p)) => format!(
-                "the port differs: the entry allows the default port{default} only, the Origin has :{p}: add :{p} (or :*) to the entry"
-            ),
-            (Port::Exact(e), None) => format!(
-                "the port differs: the entry allows :{e} only, the Origin has the default port{default}"
-            ),
-            (Port::Exact(e), Some(p)) => format!(
-                "the port differs: the entry allows :{e} only, the Origin has :{p}"
-            ),
-            _ => "the port differs".to_string(),
-        };
-        reasons.push(reason("port_differs", message));
-    }
-    if cost == 0 {
+    let entry = &entries[index];
+    let (their_scheme, their_host, their_port) = parts(entry);
+    let reasons = &mut diagnosis.reasons;
+    if allows(entry, &origin) {
         reasons.push(reason(
             "matches_when_serialized",
-            format!(
-                "as a browser sends it (\"{}\") the Origin matches this entry",
-                origin.serialized()
-            ),
+            format!("as a browser sends it (\"{origin}\") the Origin matches this entry"),
+        ));
+    } else {
+        if scheme != their_scheme {
+            let plain = if scheme == "http" && their_scheme == "https" {
+                " (the page was loaded over plain http)"
+            } else {
+                ""
+            };
+            reasons.push(reason("scheme_differs", format!("the scheme differs: the entry allows {their_scheme}, the Origin is {scheme}{plain}")));
+        }
+        let suffix = their_host.strip_prefix("*.").unwrap_or(their_host);
+        reasons.extend(match host_fit(host, their_host) {
+            HostFit::Fits => None,
+            HostFit::SubdomainOfExact => Some(reason("subdomain_of_exact_entry", format!("{host} is a subdomain of {their_host}, and the entry allows {their_host} alone: add \"{their_scheme}://*.{their_host}\" for its subdomains"))),
+            HostFit::BareDomainOfWildcard => Some(reason("bare_domain_vs_wildcard", format!("\"*.{suffix}\" matches the subdomains of {suffix}, never {suffix} itself: add \"{their_scheme}://{suffix}\""))),
+            HostFit::SameEnding => Some(reason("not_a_subdomain", format!("{host} only ends with the same letters: \"*.{suffix}\" matches whole labels (a.{suffix}), and {host} is another domain"))),
+            HostFit::Differs => Some(reason("host_differs", format!("the host differs: the entry names {their_host}, the Origin is {host}"))),
+        });
+        if !port_fits(their_port, port) {
+            let show =
+                |p: Option<&str>| p.map_or("the default port".to_string(), |p| format!(":{p}"));
+            let mut message = format!(
+                "the port differs: the entry allows {} only, the Origin has {}",
+                show(their_port),
+                show(port)
+            );
+            if let (None, Some(p)) = (their_port, port) {
+                message.push_str(&format!(": add :{p} (or :*) to the entry"));
+            }
+            reasons.push(reason("port_differs", message));
+        }
+    }
+    diagnosis.index = Some(index);
+    diagnosis.entry = Some(entry.clone());
+    diagnosis
+}
+
+/// The origin a browser would have sent in place of `raw`, recording every
+/// way `raw` differs from it; `None` when it is no origin at all.
+fn as_browsers_send(raw: &[u8], flaws: &mut Vec<Reason>) -> Option<String> {
+    if !raw.is_ascii() {
+        flaws.push(reason(
+            "origin_not_ascii",
+            "it has bytes outside ASCII: browsers send hosts in punycode (xn--…)",
         ));
     }
-    Diagnosis {
-        index: Some(index),
-        entry: Some(entries[index].clone()),
-        reasons,
+    let text = String::from_utf8_lossy(raw);
+    let mut value = text.as_ref();
+    if let Some((first, _)) = value.split_once(',') {
+        flaws.push(reason("several_origins", "it holds several values: a request carries one Origin (two Origin lines joined by a proxy, or a list sent by the client)"));
+        value = first;
+    }
+    if value.len() != value.trim().len() {
+        flaws.push(reason("origin_whitespace", "it has spaces around it"));
+        value = value.trim();
+    }
+    if value.bytes().any(|b| b.is_ascii_uppercase()) {
+        flaws.push(reason("origin_uppercase", "it has uppercase letters: browsers send scheme and host in lowercase, and the filter compares byte for byte"));
+    }
+    let (scheme, mut rest) = value.split_once("://")?;
+    if let Some(i) = rest.find(['/', '?', '#']) {
+        flaws.push(reason("origin_has_path", format!("it ends in \"{}\": an origin is scheme://host[:port], with no path, not even a trailing \"/\"", &rest[i..])));
+        rest = &rest[..i];
+    }
+    if let Some((_, host)) = rest.rsplit_once('@') {
+        flaws.push(reason(
+            "origin_has_userinfo",
+            "it has a user name: browsers never send one in Origin",
+        ));
+        rest = host;
+    }
+    let written = format!("{scheme}://{rest}").to_ascii_lowercase();
+    match normalize_origin_entry(&written) {
+        Ok(serialized) if serialized == written => Some(written),
+        Ok(serialized) => {
+            flaws.push(reason(
+                "not_serialized",
+                format!("browsers send it as \"{serialized}\""),
+            ));
+            Some(serialized)
+        }
+        Err(problem) => {
+            flaws.push(reason(
+                "bad_origin",
+                format!("{}: {problem}", quote(&written)),
+            ));
+            Some(written)
+        }
     }
 }
 
-fn host_fit(request: &str, entry: &Host) -> HostFit {
-    match entry {
-        Host::Exact(h) if request == h => HostFit::Fits,
-        Host::Exact(h) if request.ends_with(&format!(".{h}")) => HostFit::SubdomainOfExact,
-        Host::Subdomains(s) if request.ends_with(&format!(".{s}")) => HostFit::Fits,
-        Host::Subdomains(s) if request == s => HostFit::BareDomainOfWildcard,
-        Host::Subdomains(s) if request.ends_with(s.as_str()) => HostFit::SameEndingNotSubdomain,
+/// Whether the engine, given `entry` alone, allows `origin`.
+fn allows(entry: &str, origin: &str) -> bool {
+    let probe = serde_json::json!({"policies": [{"name": "probe", "allow_origins": [entry]}]});
+    let Ok(config) = Config::from_json(probe.to_string().as_bytes()) else {
+        return false;
+    };
+    let request = filter_core::Request {
+        method: b"GET",
+        scheme: b"https",
+        authority: b"probe.invalid",
+        origin: Some(origin.as_bytes()),
+        access_control_request_method: None,
+        access_control_request_headers: None,
+        access_control_request_private_network: None,
+        sec_fetch_site: None,
+    };
+    (config.policies().first())
+        .is_some_and(|p| p.decide(&request).outcome == filter_core::Outcome::ActualAllowed)
+}
+
+/// `scheme://host[:port]` split; the host may be a bracketed IPv6 address.
+fn parts(origin: &str) -> (&str, &str, Option<&str>) {
+    let (scheme, rest) = origin.split_once("://").unwrap_or(("", origin));
+    match rest.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (scheme, host, Some(port)),
+        _ => (scheme, rest, None),
+    }
+}
+
+fn port_fits(entry: Option<&str>, request: Option<&str>) -> bool {
+    entry == Some("*") || entry == request
+}
+
+/// How an entry's host relates to the request's.
+enum HostFit {
+    Fits,
+    SubdomainOfExact,
+    BareDomainOfWildcard,
+    SameEnding,
+    Differs,
+}
+
+fn host_fit(request: &str, entry: &str) -> HostFit {
+    match entry.strip_prefix("*.") {
+        None if request == entry => HostFit::Fits,
+        None if request.ends_with(&format!(".{entry}")) => HostFit::SubdomainOfExact,
+        Some(suffix) if request.ends_with(&format!(".{suffix}")) => HostFit::Fits,
+        Some(suffix) if request == suffix => HostFit::BareDomainOfWildcard,
+        Some(suffix) if request.ends_with(suffix) => HostFit::SameEnding,
         _ => HostFit::Differs,
-    }
-}
-
-fn port_fits(entry: Port, request: Option<u16>) -> bool {
-    match entry {
-        Port::Default => request.is_none(),
-        Port::Exact(p) => request == Some(p),
-        Port::Any => true,
     }
 }
 

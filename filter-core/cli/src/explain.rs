@@ -1,13 +1,12 @@
 //! `cors-filter explain`: what the filter does with one request, and why.
 
+use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
-use crate::coverage::outside;
 use crate::request::HttpRequest;
-use crate::view::{self, PolicyView, SAFELISTED_METHODS};
-use crate::{ExitStatus, Output};
-use filter_core::{Action, Config, Denial, Policy};
+use crate::{ExitStatus, Expect, Output};
+use filter_core::{Action, Config, Denial, Mode, PluginConfig, Policy, PolicyConfig, Problem};
 use serde::Serialize;
-use serde_json::Value;
+use std::fmt::Write;
 
 #[derive(Serialize)]
 struct Explanation {
@@ -75,7 +74,12 @@ struct DenialView {
     message: String,
 }
 
-pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatus {
+pub fn run(
+    json: &[u8],
+    request: &HttpRequest,
+    expect: Option<Expect>,
+    output: &mut Output,
+) -> ExitStatus {
     let config = match Config::from_json(json) {
         Ok(config) => config,
         Err(errors) => {
@@ -85,35 +89,52 @@ pub fn run(json: &[u8], request: &HttpRequest, output: &mut Output) -> ExitStatu
             return ExitStatus::Refused;
         }
     };
-    let document: Value = serde_json::from_slice(json).unwrap_or_default();
-    let views = view::policies(&document);
-    let explanation = explain(&config, &views, request);
+    let explanation = explain(&config, request);
     if output.json {
         output.json_out(&explanation);
     } else {
         output.out(&render(&explanation));
     }
-    ExitStatus::Ok
+    let Some(expect) = expect else {
+        return ExitStatus::Ok;
+    };
+    let got = match explanation.outcome {
+        Some("preflight_allowed" | "actual_allowed") => Some(Expect::Allowed),
+        Some(_) if explanation.denial.is_some() => Some(Expect::Denied),
+        _ => None,
+    };
+    if got == Some(expect) {
+        return ExitStatus::Ok;
+    }
+    let wanted = if expect == Expect::Allowed {
+        "allowed"
+    } else {
+        "denied"
+    };
+    output.err(&format!(
+        "cors-filter: expected {wanted}, but the outcome is {}\n",
+        explanation.outcome.unwrap_or("none: no policy applies")
+    ));
+    ExitStatus::Unexpected
 }
 
-fn explain(config: &Config, views: &[PolicyView], request: &HttpRequest) -> Explanation {
+fn explain(config: &Config, request: &HttpRequest) -> Explanation {
     let headers = request.engine_headers();
     let engine_request = request.engine_request(&headers);
-    let preflight = engine_request.is_preflight();
-    let mode = if config.is_shadow() {
-        "shadow"
-    } else {
-        "enforce"
-    };
+    let models = &config.plugin_config().policies;
     let mut explanation = Explanation {
         request: RequestView {
             method: request.method.clone(),
             url: request.url(),
         },
-        mode,
+        mode: if config.is_shadow() {
+            "shadow"
+        } else {
+            "enforce"
+        },
         policy: None,
         unmatched: Vec::new(),
-        preflight,
+        preflight: engine_request.is_preflight(),
         outcome: None,
         answer: Answer {
             kind: "untouched",
@@ -130,78 +151,111 @@ fn explain(config: &Config, views: &[PolicyView], request: &HttpRequest) -> Expl
     };
     let Some(policy) = config.policy_for(request.authority.as_bytes(), request.path.as_bytes())
     else {
-        explanation.unmatched = views
-            .iter()
-            .map(|v| Unmatched {
-                policy: v.name.clone(),
-                index: v.index,
-                reason: outside(v, request.host(), &request.path)
-                    .unwrap_or_else(|| "its match fits, yet the filter did not pick it".into()),
+        explanation.unmatched = (models.iter().enumerate())
+            .map(|(index, model)| Unmatched {
+                policy: model.name.clone(),
+                index,
+                reason: outside(model, request),
             })
             .collect();
         return explanation;
     };
-    let view = &views[policy.index()];
+    let model = &models[policy.index()];
     explanation.policy = Some(PolicyRef {
         name: policy.name().to_string(),
         index: policy.index(),
     });
     let decision = policy.decide(&engine_request);
     explanation.outcome = Some(decision.outcome.as_str());
-    explanation.answer = match decision.to_carry_out() {
-        Some(action) => answer(policy, action),
-        None => Answer {
-            kind: "pass",
-            status: None,
-            headers: Vec::new(),
-            removes_upstream_cors_headers: false,
-        },
-    };
+    let enforced = answer(policy, &decision.action);
     if decision.shadow {
-        explanation.enforce = Some(answer(policy, &decision.action));
+        explanation.answer.kind = "pass";
+        explanation.enforce = Some(enforced);
+    } else {
+        explanation.answer = enforced;
     }
-    if let Some(denial) = decision.denial {
-        explanation.denial = Some(denial_view(&denial));
-        match denial {
-            Denial::Origin(origin) => {
-                explanation.closest_origin = Some(diagnose(origin, &view.allow_origins));
-            }
-            Denial::Method(method) => {
-                let allowed = allowed_methods(view);
-                let method = String::from_utf8_lossy(method);
-                if let Some(listed) = allowed.iter().find(|m| m.eq_ignore_ascii_case(&method)) {
-                    explanation.hints.push(format!(
-                        "methods compare byte for byte, as browsers compare them: \"{method}\" is not \"{listed}\". Browsers uppercase only DELETE, GET, HEAD, OPTIONS, POST and PUT, so fetch(url, {{method: \"{method}\"}}) sends \"{method}\": send \"{listed}\" from the page"
-                    ));
-                } else {
-                    explanation.hints.push(format!(
-                        "add \"{method}\" to allow_methods, or stop using it from the page"
-                    ));
+    let Some(denial) = decision.denial else {
+        return explanation;
+    };
+    explanation.denial = Some(denial_view(&denial));
+    let hint = match denial {
+        Denial::Origin(origin) => {
+            explanation.closest_origin = Some(diagnose(origin, &model.allow_origins));
+            return explanation;
+        }
+        Denial::Method(method) => {
+            let mut allowed = model.allow_methods.clone().unwrap_or_default();
+            for safelisted in SAFELISTED_METHODS {
+                if !allowed.iter().any(|m| m == safelisted) {
+                    allowed.push(safelisted.to_string());
                 }
-                explanation.allowed_methods = Some(allowed);
             }
-            Denial::Header(name) => {
-                explanation.allowed_headers = Some(view.allow_headers.clone());
-                let name = String::from_utf8_lossy(name).to_string();
-                if name.eq_ignore_ascii_case("authorization")
-                    && view.allow_headers.iter().any(|h| h == "*")
-                {
-                    explanation.hints.push(
-                        "\"*\" in allow_headers covers every name but Authorization, which must be listed by name (as the Fetch Standard rules)".into(),
-                    );
-                } else if name.is_empty() || name.bytes().any(|b| !is_tchar(b)) {
-                    explanation.hints.push(format!(
-                        "\"{name}\" is not a header name: the Access-Control-Request-Headers value is malformed"
-                    ));
-                } else {
-                    explanation.hints.push(format!(
-                        "add \"{name}\" to allow_headers, or stop sending it from the page"
-                    ));
-                }
+            let method = String::from_utf8_lossy(method);
+            let hint = match allowed.iter().find(|m| m.eq_ignore_ascii_case(&method)) {
+                Some(listed) => format!("methods compare byte for byte, as browsers compare them: \"{method}\" is not \"{listed}\". Browsers uppercase only DELETE, GET, HEAD, OPTIONS, POST and PUT, so fetch(url, {{method: \"{method}\"}}) sends \"{method}\": send \"{listed}\" from the page"),
+                None => format!("add \"{method}\" to allow_methods, or stop using it from the page"),
+            };
+            explanation.allowed_methods = Some(allowed);
+            hint
+        }
+        Denial::Header(name) => {
+            explanation.allowed_headers = Some(model.allow_headers.clone());
+            let name = String::from_utf8_lossy(name);
+            if name.eq_ignore_ascii_case("authorization")
+                && model.allow_headers.iter().any(|h| h == "*")
+            {
+                "\"*\" in allow_headers covers every name but Authorization, which must be listed by name (as the Fetch Standard rules)".to_string()
+            } else if !is_header_name(&name) {
+                format!("\"{name}\" is not a header name: the Access-Control-Request-Headers value is malformed")
+            } else {
+                format!("add \"{name}\" to allow_headers, or stop sending it from the page")
             }
         }
-    }
+    };
+    explanation.hints.push(hint);
     explanation
+}
+
+/// Whether the engine takes `name` as a header name: it accepts it in
+/// `allow_headers`, or refuses it for a reason other than its spelling.
+fn is_header_name(name: &str) -> bool {
+    let probe = serde_json::json!({"policies": [{"name": "probe",
+        "allow_origins": ["*"], "allow_headers": [name]}]});
+    match Config::from_json(probe.to_string().as_bytes()) {
+        Ok(_) => true,
+        Err(errors) => errors
+            .iter()
+            .all(|e| !matches!(e.problem(), Problem::NotAHeaderName | Problem::EmptyString)),
+    }
+}
+
+/// Why `model` does not take the request: its hosts or its paths, each asked
+/// of the engine alone.
+fn outside(model: &PolicyConfig, request: &HttpRequest) -> String {
+    let fits = |hosts: Option<Vec<String>>, paths: Option<Vec<String>>| {
+        let mut alone = model.clone();
+        alone.r#match.hosts = hosts;
+        alone.r#match.paths = paths;
+        let config = PluginConfig {
+            schema: None,
+            mode: Mode::Enforce,
+            policies: vec![alone],
+        };
+        Config::compile(&config).is_ok_and(|c| {
+            (c.policy_for(request.authority.as_bytes(), request.path.as_bytes())).is_some()
+        })
+    };
+    let path = request.path.split(['?', '#']).next().unwrap_or_default();
+    if !fits(model.r#match.hosts.clone(), None) {
+        format!(
+            "host {} is not in match.hosts",
+            quote(&request.host().to_ascii_lowercase())
+        )
+    } else if !fits(None, model.r#match.paths.clone()) {
+        format!("path {} is not in match.paths", quote(path))
+    } else {
+        "its match fits, yet the filter did not pick it".to_string()
+    }
 }
 
 fn answer(policy: &Policy, action: &Action) -> Answer {
@@ -243,64 +297,45 @@ fn denial_view(denial: &Denial) -> DenialView {
     }
 }
 
-fn allowed_methods(view: &PolicyView) -> Vec<String> {
-    let mut methods = view.allow_methods.clone();
-    for safelisted in SAFELISTED_METHODS {
-        if !methods.iter().any(|m| m == safelisted) {
-            methods.push(safelisted.to_string());
-        }
-    }
-    methods
-}
-
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
 fn render(e: &Explanation) -> String {
     let mut out = format!("request:  {} {}\n", e.request.method, e.request.url);
     let Some(policy) = &e.policy else {
         out.push_str("policy:   none: no policy's match fits, so the request passes through untouched (no header added or removed)\n");
         for u in &e.unmatched {
-            out.push_str(&format!(
-                "  policy {} (policies[{}]): {}\n",
-                Value::from(u.policy.as_str()),
-                u.index,
-                u.reason
-            ));
+            let name = quote(&u.policy);
+            let _ = writeln!(out, "  policy {name} (policies[{}]): {}", u.index, u.reason);
         }
         return out;
     };
-    out.push_str(&format!(
-        "policy:   {} (policies[{}])\n",
-        Value::from(policy.name.as_str()),
+    let _ = writeln!(
+        out,
+        "policy:   {} (policies[{}])",
+        quote(&policy.name),
         policy.index
-    ));
+    );
     out.push_str(if e.preflight {
         "kind:     preflight (OPTIONS with Origin and Access-Control-Request-Method)\n"
     } else {
         "kind:     actual request\n"
     });
-    if let Some(outcome) = e.outcome {
-        out.push_str(&format!("outcome:  {outcome}\n"));
-    }
+    let _ = writeln!(out, "outcome:  {}", e.outcome.unwrap_or_default());
     if let Some(denial) = &e.denial {
-        out.push_str(&format!("reason:   {}\n", denial.message));
+        let _ = writeln!(out, "reason:   {}", denial.message);
     }
     if let Some(closest) = &e.closest_origin {
         match (&closest.entry, closest.index) {
-            (Some(entry), Some(index)) => out.push_str(&format!(
-                "closest:  allow_origins[{index}] {}\n",
-                Value::from(entry.as_str())
-            )),
-            _ => out.push_str("closest:  no entry is near\n"),
+            (Some(entry), Some(i)) => {
+                writeln!(out, "closest:  allow_origins[{i}] {}", quote(entry))
+            }
+            _ => writeln!(out, "closest:  no entry is near"),
         }
+        .unwrap_or_default();
         for reason in &closest.reasons {
-            out.push_str(&format!("  - {}\n", reason.message));
+            let _ = writeln!(out, "  - {}", reason.message);
         }
     }
     if let Some(methods) = &e.allowed_methods {
-        out.push_str(&format!("allowed methods: {}\n", methods.join(", ")));
+        let _ = writeln!(out, "allowed methods: {}", methods.join(", "));
     }
     if let Some(headers) = &e.allowed_headers {
         let list = if headers.is_empty() {
@@ -308,28 +343,25 @@ fn render(e: &Explanation) -> String {
         } else {
             headers.join(", ")
         };
-        out.push_str(&format!("allowed request headers: {list}\n"));
+        let _ = writeln!(out, "allowed request headers: {list}");
     }
     for hint in &e.hints {
-        out.push_str(&format!("hint:     {hint}\n"));
+        let _ = writeln!(out, "hint:     {hint}");
     }
-    render_answer(&mut out, &e.answer, "");
-    if let Some(enforce) = &e.enforce {
-        render_answer(&mut out, enforce, "in enforce mode, ");
+    for (answer, prefix) in [
+        (Some(&e.answer), ""),
+        (e.enforce.as_ref(), "in enforce mode, "),
+    ] {
+        let Some(answer) = answer else { continue };
+        let what = match (answer.kind, answer.status) {
+            ("respond", Some(status)) => &format!("{status} at the edge; the request is not forwarded, the body is empty"),
+            ("forward", _) => "forwarded; on the way back the filter removes the upstream's access-control-* headers and sets these (shown for an empty upstream response)",
+            _ => "none: mode is shadow, so the request and the response pass unchanged",
+        };
+        let _ = writeln!(out, "answer:   {prefix}{what}");
+        for [name, value] in &answer.headers {
+            let _ = writeln!(out, "  {name}: {value}");
+        }
     }
     out
-}
-
-fn render_answer(out: &mut String, answer: &Answer, prefix: &str) {
-    let what = match (answer.kind, answer.status) {
-        ("respond", Some(status)) => {
-            format!("{status} at the edge; the request is not forwarded, the body is empty")
-        }
-        ("forward", _) => "forwarded; on the way back the filter removes the upstream's access-control-* headers and sets these (shown for an empty upstream response)".to_string(),
-        _ => "none: mode is shadow, so the request and the response pass unchanged".to_string(),
-    };
-    out.push_str(&format!("answer:   {prefix}{what}\n"));
-    for [name, value] in &answer.headers {
-        out.push_str(&format!("  {name}: {value}\n"));
-    }
 }

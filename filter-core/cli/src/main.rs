@@ -1,39 +1,179 @@
-//! `cors-filter`: the operator's tools for the CORS filter's plugin JSON.
+//! `cors-filter`: the operator's tools for the CORS filter's plugin config.
 //!
 //! - `check` validates a config exactly as the filter does, shows its
 //!   policies as the engine reads them, and warns about unwise settings;
 //! - `explain` runs one request through the engine and says why it got the
 //!   answer it got;
-//! - `import` converts Envoy, Istio or Kong CORS settings into a policy.
-//!
-//! Exit codes: 0 done, 1 config refused (or nothing could be imported, or a
-//! file could not be read), 2 usage error, 3 done but with warnings or
-//! findings and `--strict` given.
+//! - `import` converts Envoy, Istio, Kong or Gateway API CORS settings into
+//!   policies, one per route, scope included.
 
-mod args;
 mod check;
 mod closest;
 mod coverage;
 mod explain;
 mod import;
-mod origin;
 mod request;
-mod view;
+mod source;
+mod yaml;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::io::{Read, Write};
 use std::process::ExitCode;
+use std::sync::LazyLock;
 
-const USAGE: &str = "\
-usage:
-  cors-filter check [--json] [--strict] [--production] CONFIG
-  cors-filter explain [--json] CONFIG --method METHOD --url URL [--header 'Name: value']...
-  cors-filter explain [--json] [--scheme http|https] CONFIG -     (raw HTTP/1.1 request on stdin)
-  cors-filter import [--json] [--strict] [--name NAME] [--route ROUTE] envoy|istio|kong FILE
+/// The crate's version and the date of the Public Suffix List snapshot the
+/// engine carries (it decides which wildcards are refused with credentials).
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    let date = filter_core::PSL_SNAPSHOT_DATE;
+    format!(
+        "{} (public suffix list of {date})",
+        env!("CARGO_PKG_VERSION")
+    )
+});
 
-CONFIG and FILE may be - for standard input (not both with explain -).
-exit codes: 0 done, 1 refused or unreadable, 2 usage error, 3 warnings or findings with --strict
-";
+#[derive(Parser)]
+#[command(
+    name = "cors-filter",
+    version = VERSION.as_str(),
+    about = "Check, explain and import configs of the CORS filter for Envoy and Cloudflare Workers.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "\
+Exit codes: 0 done; 1 config refused, file unreadable or nothing imported;
+2 usage error; 3 warnings or findings with --strict; 4 explain's outcome is not --expect.";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a config as the filter does, show its policies and warn about unwise settings.
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+    /// Run one request through the engine and say what the filter does with it, and why.
+    #[command(after_help = EXPLAIN_HELP)]
+    Explain(ExplainArgs),
+    /// Convert Envoy, Istio, Kong or Gateway API CORS settings into policies, one per route.
+    #[command(
+        after_help = "Exit codes: 0 imported; 1 nothing could be imported, or the result would let through more than the source and --accept-widening is not given; 2 usage error; 3 findings with --strict."
+    )]
+    Import(ImportArgs),
+    /// Print the JSON Schema of the plugin config, generated from the engine's model.
+    #[command(
+        after_help = "deploy/schema/plugin-config.schema.json is this output:\n  cors-filter schema > deploy/schema/plugin-config.schema.json"
+    )]
+    Schema,
+}
+
+const CHECK_HELP: &str = "\
+CONFIG is the plugin JSON, or a file holding it: an Envoy config (the Wasm
+filter's configuration), an Istio WasmPlugin (spec.pluginConfig), or a
+wrangler.toml (CORS_CONFIG of [vars] and of each [env.NAME.vars]; the file
+name must end in .toml). Every config found is checked, and named.
+
+Exit codes: 0 accepted; 1 refused or unreadable; 2 usage error;
+3 accepted with warnings and --strict given.";
+
+const EXPLAIN_HELP: &str = "\
+CONFIG is read as for `check`, and must hold one config (see --select).
+
+Exit codes: 0 explained (and, with --expect, the outcome is the one expected);
+1 config refused or unreadable; 2 usage error; 4 the outcome is not --expect.";
+
+/// The input shared by `check` and `explain`.
+#[derive(Args)]
+struct ConfigArgs {
+    /// The config file, or - for standard input.
+    #[arg(value_name = "CONFIG")]
+    path: String,
+    /// Only the config of this Envoy filter name, WasmPlugin name or wrangler environment.
+    #[arg(long, value_name = "NAME")]
+    select: Option<String>,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Write one JSON report (several in an array) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Exit 3 when there are warnings.
+    #[arg(long)]
+    strict: bool,
+    /// Also warn about settings meant for development only (loopback origins).
+    #[arg(long)]
+    production: bool,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// `-`: read a raw HTTP/1.1 request (request line, headers) from standard input.
+    #[arg(value_name = "-", value_parser = ["-"])]
+    raw: Option<String>,
+    /// The request method.
+    #[arg(long, conflicts_with = "raw", requires = "url")]
+    method: Option<String>,
+    /// The absolute request URL, scheme://host[:port]/path.
+    #[arg(long, conflicts_with = "raw", requires = "method")]
+    url: Option<String>,
+    /// A request header, 'Name: value'; repeat for more.
+    #[arg(long, conflicts_with = "raw")]
+    header: Vec<String>,
+    /// The scheme of a raw request given in origin form (GET /path).
+    #[arg(long, requires = "raw", default_value = "https")]
+    scheme: Scheme,
+    /// Exit 4 unless the outcome is this. allowed: preflight_allowed or
+    /// actual_allowed; denied: preflight_denied_*, actual_denied or
+    /// actual_rejected. A request without Origin, same-origin or outside
+    /// every policy is neither.
+    #[arg(long)]
+    expect: Option<Expect>,
+    /// Write the explanation as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+/// What `explain --expect` asserts.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Expect {
+    Allowed,
+    Denied,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// What FILE holds: envoy, istio, kong or gateway-api.
+    #[arg(value_name = "SOURCE")]
+    kind: String,
+    /// The file to import, or - for standard input.
+    #[arg(value_name = "FILE")]
+    path: String,
+    /// The name of the policies made (numbered from the second on).
+    #[arg(long)]
+    name: Option<String>,
+    /// Write the config even where it lets through more requests or origins
+    /// than the source did (the "widening" findings).
+    #[arg(long)]
+    accept_widening: bool,
+    /// Write the config and the findings as one JSON document.
+    #[arg(long)]
+    json: bool,
+    /// Exit 3 when there are findings.
+    #[arg(long)]
+    strict: bool,
+}
 
 /// How a run ended; the process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +184,8 @@ pub enum ExitStatus {
     Usage = 2,
     /// `--strict`, and there were warnings (check) or findings (import).
     Warnings = 3,
+    /// `explain --expect`, and the outcome is another.
+    Unexpected = 4,
 }
 
 /// Where results go: stdout for the result, stderr for failures. Write
@@ -71,39 +213,29 @@ impl Output {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    ExitCode::from(run(&args) as u8)
-}
-
-fn run(args: &[String]) -> ExitStatus {
-    let (command, rest) = match args.split_first() {
-        Some((command, rest)) => (command.as_str(), rest),
-        None => return usage("no command given"),
-    };
-    if rest.iter().any(|a| a == "--help" || a == "-h")
-        || matches!(command, "help" | "--help" | "-h")
-    {
-        Output { json: false }.out(USAGE);
-        return ExitStatus::Ok;
-    }
-    match command {
-        "--version" | "-V" => {
-            Output { json: false }.out(&format!("cors-filter {}\n", env!("CARGO_PKG_VERSION")));
+    let status = match Cli::parse().command {
+        Command::Check(args) => check_command(&args),
+        Command::Explain(args) => explain_command(&args),
+        Command::Import(args) => import_command(&args),
+        Command::Schema => {
+            Output { json: true }.json_out(&schema());
             ExitStatus::Ok
         }
-        "check" => check_command(rest),
-        "explain" => explain_command(rest),
-        "import" => import_command(rest),
-        other => usage(&format!("unknown command \"{other}\"")),
-    }
+    };
+    ExitCode::from(status as u8)
 }
 
-fn usage(message: &str) -> ExitStatus {
-    Output { json: false }.err(&format!("cors-filter: {message}\n{USAGE}"));
-    ExitStatus::Usage
+/// The JSON Schema of `PluginConfig`, with the id configs link to.
+fn schema() -> schemars::Schema {
+    let mut schema = schemars::schema_for!(filter_core::PluginConfig);
+    schema.insert("$id".into(), "urn:cors-filter:plugin-config:v1".into());
+    schema.insert(
+        "description".into(),
+        "The plugin config of the CORS filter (Envoy module, Cloudflare Worker, cors-filter). \
+         This schema checks shapes; the filter checks more: run `cors-filter check`."
+            .into(),
+    );
+    schema
 }
 
 /// The bytes of a file, or of standard input for `-`.
@@ -118,95 +250,114 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
-fn unreadable(message: &str) -> ExitStatus {
+fn fail(status: ExitStatus, message: &str) -> ExitStatus {
     Output { json: false }.err(&format!("cors-filter: {message}\n"));
-    ExitStatus::Refused
+    status
 }
 
-fn check_command(args: &[String]) -> ExitStatus {
-    let args = match args::parse(args, &["--json", "--strict", "--production"], &[]) {
-        Ok(args) => args,
-        Err(message) => return usage(&message),
-    };
-    let [path] = args.positional.as_slice() else {
-        return usage("check takes one CONFIG");
-    };
-    let json = match read_input(path) {
-        Ok(json) => json,
-        Err(message) => return unreadable(&message),
+/// The configs CONFIG holds, after `--select`.
+fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
+    let mut found = source::configs(&args.path, &read_input(&args.path)?)?;
+    if let Some(name) = &args.select {
+        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+        found.retain(|f| &f.name == name);
+        if found.is_empty() {
+            return Err(format!(
+                "no config named \"{name}\" in {}: it has {}",
+                args.path,
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(found)
+}
+
+fn check_command(args: &CheckArgs) -> ExitStatus {
+    let found = match read_configs(&args.config) {
+        Ok(found) => found,
+        Err(message) => return fail(ExitStatus::Refused, &message),
     };
     let options = check::Options {
-        production: args.has("--production"),
-        strict: args.has("--strict"),
+        production: args.production,
+        strict: args.strict,
     };
-    check::run(
-        &json,
-        &options,
-        &mut Output {
-            json: args.has("--json"),
-        },
-    )
+    let mut output = Output { json: args.json };
+    let mut reports = Vec::new();
+    let mut status = ExitStatus::Ok;
+    for (index, config) in found.iter().enumerate() {
+        if let (Some(place), false) = (&config.place, args.json) {
+            let gap = if index > 0 { "\n" } else { "" };
+            output.out(&format!("{gap}config: {place}\n"));
+        }
+        let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
+        if !args.json {
+            check::render(&report, &mut output);
+        }
+        reports.push(report);
+        // A refusal outweighs warnings in another config.
+        if status != ExitStatus::Refused && outcome != ExitStatus::Ok {
+            status = outcome;
+        }
+    }
+    match reports.as_slice() {
+        [report] if args.json => output.json_out(report),
+        _ if args.json => output.json_out(&reports),
+        _ => {}
+    }
+    status
 }
 
-fn explain_command(args: &[String]) -> ExitStatus {
-    let args = match args::parse(
-        args,
-        &["--json"],
-        &["--method", "--url", "--header", "--scheme"],
-    ) {
-        Ok(args) => args,
-        Err(message) => return usage(&message),
-    };
-    let (config_path, raw) = match args.positional.as_slice() {
-        [config] => (config, false),
-        [config, dash] if dash == "-" => (config, true),
-        _ => return usage("explain takes CONFIG, then - for a raw request on standard input"),
-    };
-    if raw && config_path == "-" {
-        return usage("the config and the request cannot both come from standard input");
-    }
-    let request = if raw {
-        if args.value("--method").is_some()
-            || args.value("--url").is_some()
-            || !args.values("--header").is_empty()
-        {
-            return usage(
-                "give the request either on standard input or with --method, --url and --header",
-            );
+fn explain_command(args: &ExplainArgs) -> ExitStatus {
+    let request = match (&args.raw, &args.method, &args.url) {
+        (Some(_), ..) if args.config.path == "-" => {
+            return fail(
+                ExitStatus::Usage,
+                "the config and the request cannot both come from standard input",
+            )
         }
-        let scheme = args.value("--scheme").unwrap_or("https");
-        if !matches!(scheme, "http" | "https") {
-            return usage("--scheme is http or https");
+        (Some(_), ..) => {
+            let scheme = match args.scheme {
+                Scheme::Http => "http",
+                Scheme::Https => "https",
+            };
+            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, scheme))
         }
-        match read_input("-") {
-            Ok(bytes) => request::HttpRequest::from_raw(&bytes, scheme),
-            Err(message) => return unreadable(&message),
+        (None, Some(method), Some(url)) => {
+            request::HttpRequest::from_flags(method, url, &args.header)
         }
-    } else {
-        let (Some(method), Some(url)) = (args.value("--method"), args.value("--url")) else {
-            return usage(
-                "explain needs --method and --url (or - and a raw request on standard input)",
-            );
-        };
-        if args.value("--scheme").is_some() {
-            return usage("--scheme is for a raw request; the scheme of --url is used");
+        _ => {
+            return fail(
+                ExitStatus::Usage,
+                "explain needs --method and --url, or - and a raw request on standard input",
+            )
         }
-        request::HttpRequest::from_flags(method, url, &args.values("--header"))
     };
     let request = match request {
         Ok(request) => request,
-        Err(message) => return usage(&message),
+        Err(message) => return fail(ExitStatus::Usage, &message),
     };
-    let json = match read_input(config_path) {
-        Ok(json) => json,
-        Err(message) => return unreadable(&message),
+    let mut found = match read_configs(&args.config) {
+        Ok(found) => found,
+        Err(message) => return fail(ExitStatus::Refused, &message),
+    };
+    if found.len() > 1 {
+        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+        let message = format!(
+            "{} holds {} configs ({}): pick one with --select",
+            args.config.path,
+            found.len(),
+            names.join(", ")
+        );
+        return fail(ExitStatus::Usage, &message);
+    }
+    let Some(config) = found.pop() else {
+        return ExitStatus::Refused;
     };
     explain::run(
-        &json,
+        &config.json,
         &request,
-        &mut Output {
-            json: args.has("--json"),
-        },
+        args.expect,
+        &mut Output { json: args.json },
     )
 }
 
@@ -218,33 +369,25 @@ struct ImportReport<'a> {
     findings: &'a [import::Finding],
 }
 
-fn import_command(args: &[String]) -> ExitStatus {
-    let args = match args::parse(args, &["--json", "--strict"], &["--name", "--route"]) {
-        Ok(args) => args,
-        Err(message) => return usage(&message),
+fn import_command(args: &ImportArgs) -> ExitStatus {
+    let Some(source) = import::Source::parse(&args.kind) else {
+        return fail(
+            ExitStatus::Usage,
+            &format!(
+                "cannot import \"{}\": choose envoy, istio, kong or gateway-api",
+                args.kind
+            ),
+        );
     };
-    let [kind, path] = args.positional.as_slice() else {
-        return usage("import takes envoy, istio or kong, then FILE");
-    };
-    let Some(source) = import::Source::parse(kind) else {
-        return usage(&format!(
-            "cannot import \"{kind}\": choose envoy, istio or kong"
-        ));
-    };
-    if args.value("--route").is_some() && !matches!(source, import::Source::Istio) {
-        return usage("--route is for istio");
-    }
-    let text = match read_input(path) {
+    let text = match read_input(&args.path) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(message) => return unreadable(&message),
+        Err(message) => return fail(ExitStatus::Refused, &message),
     };
     let options = import::Options {
-        name: args.value("--name"),
-        route: args.value("--route"),
+        name: args.name.as_deref(),
+        accept_widening: args.accept_widening,
     };
-    let mut output = Output {
-        json: args.has("--json"),
-    };
+    let mut output = Output { json: args.json };
     match import::import(source, &text, &options) {
         Ok(imported) => {
             if output.json {
@@ -257,7 +400,7 @@ fn import_command(args: &[String]) -> ExitStatus {
                 output.json_out(&imported.config);
                 output.err(&import::render_findings(&imported.findings));
             }
-            if args.has("--strict") && !imported.findings.is_empty() {
+            if args.strict && !imported.findings.is_empty() {
                 ExitStatus::Warnings
             } else {
                 ExitStatus::Ok

@@ -29,10 +29,10 @@ fn accepted_config_prints_normalized_policies() {
 }
 
 #[test]
-fn refused_config_prints_the_engine_messages() {
+fn refused_config_prints_every_engine_message() {
     let config = file(
         "refused.json",
-        r#"{"mode": "enforce", "policies": [{"name": "api",
+        r#"{"mode": "shadow", "policies": [{"name": "api",
             "allow_origins": ["*", "http://app.example.com"],
             "allow_credentials": true,
             "max_age": 90000},
@@ -54,16 +54,28 @@ fn refused_config_prints_the_engine_messages() {
 }
 
 #[test]
+fn a_shape_error_names_its_place() {
+    let run = run_with_stdin(&["check", "-"], r#"{"mode": "block", "policies": []}"#);
+    assert_eq!(run.code, 1);
+    run.has_err_line("refused: 1 problem; the filter will not run with this config");
+    assert!(
+        run.stderr.contains(r#"mode "block": unknown variant `block`, expected `enforce` or `shadow` (line 1, column 16)"#),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn refused_config_as_json() {
     let run = run_with_stdin(
         &["check", "--json", "-"],
-        r#"{"policies": [{"name": "api", "allow_origins": ["https://*.com"], "max_age": 90000}]}"#,
+        r#"{"policies": [{"name": "api", "allow_origins": ["https://*.com", "null"], "allow_credentials": true}]}"#,
     );
     assert_eq!(run.code, 1);
     let report = run.json();
     assert_eq!(report["status"], "refused");
     let errors = report["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 2);
+    assert_eq!(errors.len(), 2, "{errors:#?}");
     assert_eq!(errors[0]["policy"], "policy \"api\"");
     assert_eq!(errors[0]["field"], "allow_origins[0]");
     assert_eq!(errors[0]["value"], "\"https://*.com\"");
@@ -71,23 +83,21 @@ fn refused_config_as_json() {
         errors[0]["problem"],
         "a wildcard may not cover a whole top-level domain"
     );
-    assert_eq!(
-        errors[1]["message"],
-        "policy \"api\" max_age 90000: must be a whole number of seconds from 0 to 86400"
-    );
+    assert_eq!(errors[1]["field"], "allow_origins[1]");
+    let unknown = run_with_stdin(
+        &["check", "--json", "-"],
+        r#"{"policies": [{"name": "api", "allow_origins": ["*"], "surprise": 1}]}"#,
+    )
+    .json();
+    assert_eq!(unknown["errors"][0]["policy"], "policy \"api\"");
+    assert_eq!(unknown["errors"][0]["field"], "surprise");
 }
 
 #[test]
 fn not_json_is_refused() {
     let run = run_with_stdin(&["check", "-"], "{not json");
     assert_eq!(run.code, 1);
-    assert!(
-        run.stderr
-            .lines()
-            .any(|l| l.starts_with("not valid JSON: ") && l.ends_with("(line 1, column 2)")),
-        "{}",
-        run.stderr
-    );
+    run.has_err_line("not valid JSON: key must be a string (line 1, column 2)");
 }
 
 const UNWISE: &str = r#"{"policies": [
@@ -181,7 +191,7 @@ fn usage_errors_exit_2() {
     ] {
         let run = run(args);
         assert_eq!(run.code, 2, "{args:?}");
-        assert!(run.stderr.contains("usage:"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("Usage:"), "{args:?}: {}", run.stderr);
     }
     let missing = run(&["check", "/nonexistent/cors.json"]);
     assert_eq!(missing.code, 1);
@@ -189,4 +199,166 @@ fn usage_errors_exit_2() {
         .stderr
         .starts_with("cors-filter: cannot read /nonexistent/cors.json"));
     assert_eq!(run(&["--help"]).code, 0);
+}
+
+/// A file of the repository's deploy/ directory, as users copy it.
+fn deployed(path: &str) -> String {
+    format!("{}/../../deploy/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn reads_the_config_inside_envoy_yaml() {
+    let run = run(&["check", &deployed("envoy/envoy.yaml")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.has_line("config: Envoy Wasm filter \"cors\" config.configuration");
+    run.has_line("ok: 2 policies, mode enforce");
+    run.has_line("policy \"authenticated\" (policies[1])");
+    run.has_line("  disallowed:            reject");
+}
+
+#[test]
+fn reads_the_plugin_config_of_an_istio_wasmplugin() {
+    let run = run(&["check", "--json", &deployed("istio/wasmplugin.yaml")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        report["source"],
+        "Istio WasmPlugin \"cors\" spec.pluginConfig"
+    );
+    assert_eq!(report["status"], "ok");
+    assert_eq!(report["policies"][1]["max_age"], 3600);
+}
+
+#[test]
+fn reads_every_environment_of_a_wrangler_toml() {
+    let path = deployed("cloudflare/wrangler.toml");
+    let run = run(&["check", &path]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for env in ["development", "staging", "production"] {
+        run.has_line(&format!("config: wrangler.toml env.{env} CORS_CONFIG"));
+    }
+    assert_eq!(
+        run.stdout.matches("ok: 2 policies, mode enforce").count(),
+        3
+    );
+    let staging = common::run(&["check", "--json", "--select", "staging", &path]).json();
+    assert_eq!(staging["source"], "wrangler.toml env.staging CORS_CONFIG");
+    assert_eq!(
+        staging["policies"][1]["match"]["hosts"],
+        serde_json::json!(["api-staging.example.com"])
+    );
+    let missing = common::run(&["check", "--select", "qa", &path]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("no config named \"qa\""),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn an_embedded_config_is_refused_with_its_place() {
+    let toml = file(
+        "bad-wrangler.toml",
+        "[env.prod.vars]\nCORS_CONFIG = '{\"policies\": [{\"name\": \"api\", \"allow_origins\": [\"https://*.com\"]}]}'\n",
+    );
+    let run = run(&["check", &toml]);
+    assert_eq!(run.code, 1);
+    run.has_line("config: wrangler.toml env.prod CORS_CONFIG");
+    assert!(
+        run.stderr
+            .contains("a wildcard may not cover a whole top-level domain"),
+        "{}",
+        run.stderr
+    );
+    let envoy = file(
+        "struct-config.yaml",
+        "typed_config:\n  \"@type\": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm\n  config:\n    name: cors\n    configuration:\n      \"@type\": type.googleapis.com/google.protobuf.Struct\n      value: {policies: []}\n",
+    );
+    let run = common::run(&["check", &envoy]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("expected \"@type\": type.googleapis.com/google.protobuf.StringValue"),
+        "{}",
+        run.stderr
+    );
+    let neither = file("nothing.yaml", "kind: Service\nmetadata: {name: api}\n");
+    let run = common::run(&["check", &neither]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("holds no plugin config"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn schema_key_is_accepted() {
+    let run = run_with_stdin(
+        &["check", "-"],
+        r#"{"$schema": "../deploy/schema/plugin-config.schema.json",
+            "policies": [{"name": "api", "allow_origins": ["https://app.example.com"]}]}"#,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.has_line("ok: 1 policy, mode enforce");
+}
+
+#[test]
+fn an_envoy_config_in_json_is_read_too() {
+    let plugin = r#"{"policies": [{"name": "api", "allow_origins": ["https://app.example.com"]}]}"#;
+    let envoy = serde_json::json!({"static_resources": {"listeners": [{"filter_chains": [{"filters": [{
+        "name": "envoy.filters.http.wasm",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+            "config": {"name": "edge", "configuration": {
+                "@type": "type.googleapis.com/google.protobuf.StringValue",
+                "value": plugin}}}}]}]}]}});
+    let run = run_with_stdin(&["check", "-"], &envoy.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.has_line("config: Envoy Wasm filter \"edge\" config.configuration");
+    run.has_line("ok: 1 policy, mode enforce");
+}
+
+#[test]
+fn a_refused_config_outweighs_warnings_in_another() {
+    let toml = file(
+        "mixed-wrangler.toml",
+        "[env.a.vars.CORS_CONFIG]\npolicies = [{name = \"a\", allow_origins = [\"null\"]}]\n\
+         [env.b.vars.CORS_CONFIG]\npolicies = [{name = \"b\", allow_origins = []}]\n",
+    );
+    assert_eq!(run(&["check", "--strict", &toml]).code, 1);
+    let reports = run(&["check", "--json", &toml]).json();
+    assert_eq!(reports[0]["status"], "ok");
+    assert_eq!(reports[0]["warnings"][0]["code"], "null_origin");
+    assert_eq!(reports[1]["status"], "refused");
+}
+
+#[test]
+fn a_wildcard_over_a_public_suffix_is_warned_about() {
+    let run = run_with_stdin(
+        &["check", "--json", "-"],
+        r#"{"policies": [{"name": "pages", "allow_origins":
+            ["https://*.github.io", "https://pr-*.vercel.app", "https://*.myteam.github.io"]}]}"#,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warnings = run.json()["warnings"].clone();
+    let flagged: Vec<(&str, &str)> = (warnings.as_array().expect("warnings").iter())
+        .map(|w| {
+            (
+                w["field"].as_str().unwrap_or_default(),
+                w["code"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            ("allow_origins[0]", "wildcard_over_public_suffix"),
+            ("allow_origins[1]", "wildcard_over_public_suffix")
+        ]
+    );
+    assert!(warnings[1]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("vercel.app is a public suffix")));
 }

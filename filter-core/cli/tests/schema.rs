@@ -1,7 +1,9 @@
-//! deploy/schema/plugin-config.schema.json against the shared vectors: every
-//! config the filter accepts is valid, and the refusals that are about
-//! structure (types, unknown fields, enums, shapes, ranges) are invalid.
+//! deploy/schema/plugin-config.schema.json: what the engine's model
+//! generates, and, against the shared vectors, every config the filter
+//! accepts is valid and the refusals that are about structure (types,
+//! unknown fields, enums, shapes, ranges) are invalid.
 
+mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -55,7 +57,39 @@ const ENGINE_ONLY: &[&str] = &[
     "allow_headers refused: Set-Cookie",
     "expose_headers refused: Set-Cookie",
     "expose_headers refused: set-cookie2",
+    // Version 1.1: the Public Suffix List, IPv6 forms and metric names.
+    "credentials with a wildcard over a public suffix: private-section suffix",
+    "credentials with a wildcard over a public suffix: ICANN suffix",
+    "credentials with a wildcard over a public suffix: private-section suffix (Vercel)",
+    "credentials with a wildcard over a public suffix: suffix by a PSL wildcard rule",
+    "credentials with a wildcard over a public suffix: private-section suffix below a domain",
+    "credentials with a wildcard over a public suffix: domain with public suffixes below it",
+    "credentials with a wildcard over a public suffix: glob label directly under a public suffix",
+    "credentials with a wildcard over a public suffix: glob label directly under a TLD",
+    "IPv6 origin not in canonical form",
+    "IPv6 origin with leading zeros and upper case",
+    "invalid IPv6 origin http://[1:2]",
+    "invalid IPv6 origin http://[:::::]",
+    "invalid IPv6 origin http://[1::2::3]",
+    "invalid IPv6 origin http://[::1%25eth0]",
+    "IPv6 literal in match.hosts that is not valid",
+    "two policy names with one metric name",
+    "two policy names with one metric name, other characters",
 ];
+
+#[test]
+fn checked_in_schema_is_the_generated_one() {
+    let path = repo().join("deploy/schema/plugin-config.schema.json");
+    let checked_in = std::fs::read_to_string(&path).expect("the schema file");
+    let generated = common::run(&["schema"]);
+    assert_eq!(generated.code, 0, "{}", generated.stderr);
+    assert!(
+        generated.stdout == checked_in,
+        "{} is not what the model generates; regenerate it:\n  \
+         cargo run -p cors-filter-cli -- schema > deploy/schema/plugin-config.schema.json",
+        path.display()
+    );
+}
 
 #[test]
 fn every_vector_config_is_valid() {

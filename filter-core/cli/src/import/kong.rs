@@ -1,14 +1,16 @@
-//! Kong's `cors` plugin: its `config`, alone, as a plugin entity (`name:
-//! cors`), a `KongPlugin` resource (`plugin: cors`) or inside a decK
-//! declarative file.
+//! Kong's `cors` plugin. In a decK declarative file every route of every
+//! service is a route with its `hosts` and `paths` as scope, and the `cors`
+//! plugin of the route, else of its service, else the global one. A plugin
+//! entity (`name: cors`), a `KongPlugin` resource (`plugin: cors`) or a
+//! `config` alone is read too, and applies everywhere.
 //!
 //! Kong reads an `origins` entry with any character outside
-//! `[A-Za-z0-9.:/-]` as a regex (PCRE): it drops a leading `^`, appends `$`,
-//! anchors the match at the start, and matches an entry without `:` against
+//! `[A-Za-z0-9.:/-]` as a regex (PCRE), and matches one without `:` against
 //! the request's host alone.
 
-use super::regex::{Anchoring, SourceRegex, Subject};
-use super::{string_items, Draft, Item, Options, Severity, Source};
+use super::regex::{self, Anchoring};
+use super::scope::{self, PathMatch, Scope};
+use super::{list, string_items, walk, Draft, Item, Route, Severity};
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -16,224 +18,226 @@ const DEFAULT_METHODS: [&str; 9] = [
     "GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "CONNECT",
 ];
 
-/// The fields that make an object a `cors` plugin `config`.
-const CONFIG_FIELDS: [&str; 7] = [
-    "origins",
-    "methods",
-    "headers",
-    "exposed_headers",
-    "credentials",
-    "max_age",
-    "preflight_continue",
-];
+/// Route fields that are conditions a policy's `match` cannot carry.
+const LOST_CONDITIONS: [&str; 5] = ["methods", "headers", "snis", "sources", "destinations"];
 
-pub fn read(documents: &[Value], options: &Options) -> Result<Draft, String> {
-    let mut found = Vec::new();
+/// A plugin's `config` and the path of its fields in findings.
+type Config<'a> = (String, &'a Map<String, Value>);
+
+pub fn read(documents: &[Value]) -> Vec<Route> {
+    let mut routes = Vec::new();
     for document in documents {
-        find_plugins(document, "", &mut found);
-    }
-    let mut found = found.into_iter();
-    let Some(plugin) = found.next() else {
-        return Err("no Kong cors plugin found: expected a plugin with name (or plugin) \"cors\" and a config, or the config itself".into());
-    };
-    let name = options
-        .name
-        .or(plugin.name)
-        .unwrap_or("imported")
-        .to_string();
-    let mut draft = Draft::new(Source::Kong, name);
-    for other in found {
-        draft.flag(
-            Severity::Ignored,
-            other.path.trim_end_matches('.'),
-            "another cors plugin in the file; only the first is imported",
-        );
-    }
-    config(&mut draft, &plugin.path, plugin.config);
-    Ok(draft)
-}
-
-struct Plugin<'a> {
-    /// Prefix of the config's fields in findings: `plugins[0].config.`.
-    path: String,
-    name: Option<&'a str>,
-    config: &'a Map<String, Value>,
-}
-
-fn find_plugins<'a>(value: &'a Value, path: &str, found: &mut Vec<Plugin<'a>>) {
-    match value {
-        Value::Object(fields) => {
-            let is_cors = fields.get("name").or(fields.get("plugin")) == Some(&Value::from("cors"));
-            if let (true, Some(Value::Object(config))) = (is_cors, fields.get("config")) {
-                let name = fields
-                    .get("instance_name")
-                    .or(fields.get("metadata").and_then(|m| m.get("name")))
+        let Some(services) = document.get("services").and_then(Value::as_array) else {
+            walk(document, "", &mut |fields, path| {
+                alone(fields, path, &mut routes)
+            });
+            continue;
+        };
+        // Top-level plugins name their service or route, or apply to all.
+        let top = |key: &str, name: Option<&Value>| {
+            let names = |p: &Value| match p.get(key) {
+                Some(Value::Object(by)) => by.get("name") == name,
+                other => other == name,
+            };
+            let global = |p: &Value| {
+                ["service", "route", "consumer"]
+                    .iter()
+                    .all(|k| p.get(k).is_none())
+            };
+            cors_plugin(document.get("plugins"), "plugins", |p| {
+                if key.is_empty() {
+                    global(p)
+                } else {
+                    name.is_some() && names(p)
+                }
+            })
+        };
+        let global = top("", None);
+        for (s, service) in services.iter().enumerate() {
+            let at = format!("services[{s}]");
+            let service_cors =
+                cors_plugin(service.get("plugins"), &format!("{at}.plugins"), |_| true)
+                    .or_else(|| top("service", service.get("name")));
+            for (r, route) in list(service.get("routes")) {
+                let at = format!("{at}.routes[{r}]");
+                let own = cors_plugin(route.get("plugins"), &format!("{at}.plugins"), |_| true)
+                    .or_else(|| top("route", route.get("name")));
+                let name = route
+                    .get("name")
+                    .or(service.get("name"))
                     .and_then(Value::as_str);
-                found.push(Plugin {
-                    path: format!("{path}config."),
-                    name,
-                    config,
-                });
-            } else if path.is_empty() && CONFIG_FIELDS.iter().any(|f| fields.contains_key(*f)) {
-                found.push(Plugin {
-                    path: String::new(),
-                    name: None,
-                    config: fields,
-                });
-            } else {
-                for (key, child) in fields {
-                    find_plugins(child, &format!("{path}{key}."), found);
-                }
+                let cors = own.or(service_cors.clone()).or(global.clone());
+                routes.push(kong_route(route, at, name, cors));
             }
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let path = path.strip_suffix('.').unwrap_or(path);
-                find_plugins(child, &format!("{path}[{i}]."), found);
-            }
+    }
+    routes
+}
+
+/// The first enabled `cors` plugin of a plugin list that `pick` takes.
+fn cors_plugin<'a>(
+    plugins: Option<&'a Value>,
+    path: &str,
+    pick: impl Fn(&Value) -> bool,
+) -> Option<Config<'a>> {
+    let enabled = |p: &Value| {
+        p.get("name") == Some(&Value::from("cors")) && p.get("enabled") != Some(&Value::Bool(false))
+    };
+    list(plugins)
+        .filter(|(_, p)| enabled(p) && pick(p))
+        .find_map(|(i, p)| {
+            Some((
+                format!("{path}[{i}].config."),
+                p.get("config")?.as_object()?,
+            ))
+        })
+}
+
+fn kong_route(route: &Value, at: String, name: Option<&str>, cors: Option<Config>) -> Route {
+    let mut findings = Vec::new();
+    let hosts = scope::hosts(&mut findings, &format!("{at}.hosts"), route.get("hosts"));
+    let paths: Option<Vec<Vec<String>>> = list(route.get("paths"))
+        .map(|(i, p)| {
+            let p = p.as_str().unwrap_or_default();
+            // `~/v1/.*`: a regex, anchored at the start only.
+            let regex = p
+                .strip_prefix('~')
+                .map(|r| format!("{}.*", r.strip_prefix('^').unwrap_or(r)));
+            let condition = regex
+                .as_deref()
+                .map_or(PathMatch::Prefix(p), PathMatch::Regex);
+            scope::path(&mut findings, &format!("{at}.paths[{i}]"), condition)
+        })
+        .collect();
+    for key in LOST_CONDITIONS {
+        if route
+            .get(key)
+            .is_some_and(|v| !v.is_null() && v != &Value::Array(Vec::new()))
+        {
+            scope::lost_condition(&mut findings, &format!("{at}.{key}"));
         }
-        _ => {}
+    }
+    Route {
+        source: at,
+        name: name.unwrap_or("imported").to_string(),
+        scopes: vec![Scope {
+            hosts,
+            paths: paths.map(|p| p.concat()).unwrap_or_default(),
+            ignore_case: false,
+        }],
+        cors: cors.map(config),
+        findings,
     }
 }
 
-fn config(draft: &mut Draft, path: &str, config: &Map<String, Value>) {
-    let at = |key: &str| format!("{path}{key}");
-    let mut origins_seen = false;
-    for (key, value) in config {
-        let source = at(key);
-        match key.as_str() {
-            "origins" if value.is_null() => {}
-            "origins" => {
-                origins_seen = true;
-                let items = string_items(draft, &source, value);
-                if items.is_empty() {
-                    origins_seen = false;
-                }
-                for item in items {
-                    origin(draft, &item);
-                }
-            }
-            "methods" if value.is_null() => {}
-            "methods" => draft.methods = Some(string_items(draft, &source, value)),
-            "headers" if value.is_null() => {}
-            "headers" => draft.headers = string_items(draft, &source, value),
-            "exposed_headers" if value.is_null() => {}
-            "exposed_headers" => draft.expose = string_items(draft, &source, value),
-            "credentials" => match value.as_bool() {
-                Some(true) => draft.credentials = Some(source),
-                Some(false) => {}
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not true or false; left out",
-                ),
-            },
-            "max_age" if value.is_null() => {}
-            "max_age" => match value.as_f64() {
-                Some(seconds) => draft.max_age = Some((source, seconds)),
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not a number; left out",
-                ),
-            },
-            "private_network" => draft.private_network = value.as_bool() == Some(true),
-            "preflight_continue" => {
-                if value.as_bool() == Some(true) {
-                    draft.flag(
-                        Severity::Changed,
-                        &source,
-                        "Kong passed preflights on to the upstream; the filter answers every preflight in its scope at the edge",
-                    );
+/// A plugin found without its service and route: a plugin entity (`name:
+/// cors`), a `KongPlugin` (`plugin: cors`), or a `config` alone.
+fn alone(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) -> bool {
+    let config_fields = [
+        "origins",
+        "methods",
+        "headers",
+        "exposed_headers",
+        "credentials",
+        "max_age",
+    ];
+    let is_cors = fields.get("name").or(fields.get("plugin")) == Some(&Value::from("cors"));
+    let name = fields
+        .get("instance_name")
+        .or(fields.get("metadata").and_then(|m| m.get("name")));
+    if let (true, Some(Value::Object(plugin))) = (is_cors, fields.get("config")) {
+        let draft = config((format!("{path}config."), plugin));
+        routes.push(Route::everywhere(
+            path.trim_end_matches('.'),
+            name.and_then(Value::as_str),
+            draft,
+        ));
+    } else if path.is_empty() && config_fields.iter().any(|f| fields.contains_key(*f)) {
+        routes.push(Route::everywhere("", None, config((String::new(), fields))));
+    } else {
+        return false;
+    }
+    true
+}
+
+/// A plugin's `config` as a draft, with Kong's defaults where it leaves
+/// fields out.
+fn config((path, config): Config) -> Draft {
+    let mut draft = Draft::new("Kong");
+    for (key, value) in config.iter().filter(|(_, v)| !v.is_null()) {
+        let source = format!("{path}{key}");
+        match (key.as_str(), value.as_bool()) {
+            ("origins", _) => {
+                for item in string_items(&mut draft, &source, value) {
+                    origin(&mut draft, &item);
                 }
             }
-            "allow_origin_absent" if value.as_bool() != Some(false) => {}
-            "skip_cors_when_origin_is_empty" if value.as_bool() != Some(true) => {}
-            _ if value.is_null() => {}
+            ("methods", _) => draft.methods = Some(string_items(&mut draft, &source, value)),
+            ("headers", _) => draft.headers = string_items(&mut draft, &source, value),
+            ("exposed_headers", _) => draft.expose = string_items(&mut draft, &source, value),
+            ("credentials", Some(true)) => draft.credentials = Some(source),
+            ("max_age", _) if value.is_number() => {
+                draft.max_age = value.as_f64().map(|s| (source, s))
+            }
+            ("private_network", Some(on)) => draft.private_network = on,
+            ("preflight_continue", Some(true)) => {
+                let why = "Kong passed preflights on to the upstream; the filter answers every preflight in its scope at the edge";
+                draft.flag(Severity::Changed, &source, why);
+            }
+            ("credentials" | "preflight_continue", Some(false)) => {}
+            ("allow_origin_absent", Some(true))
+            | ("skip_cors_when_origin_is_empty", Some(false)) => {}
             _ => draft.flag(Severity::Ignored, &source, "has no equivalent; left out"),
         }
     }
-    if !origins_seen {
-        draft.origin(&at("origins"), "*");
+    let default = |source: String, values: &[&str]| -> Vec<Item> {
+        let item = |v: &&str| Item {
+            source: source.clone(),
+            value: v.to_string(),
+        };
+        values.iter().map(item).collect()
+    };
+    if draft.origins.is_empty()
+        && config
+            .get("origins")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    {
+        draft.origin(&format!("{path}origins"), "*");
     }
     if draft.methods.is_none() {
-        draft.methods = Some(
-            DEFAULT_METHODS
-                .iter()
-                .map(|m| Item {
-                    source: format!("{} (Kong's default)", at("methods")),
-                    value: m.to_string(),
-                })
-                .collect(),
-        );
+        draft.methods = Some(default(
+            format!("{path}methods (Kong's default)"),
+            &DEFAULT_METHODS,
+        ));
     }
     if draft.headers.is_empty() {
         // Kong echoes whatever the preflight asks for, Authorization included.
-        let source = format!("{} (Kong echoes the requested headers)", at("headers"));
-        draft.headers = ["*", "Authorization"]
-            .iter()
-            .map(|h| Item {
-                source: source.clone(),
-                value: h.to_string(),
-            })
-            .collect();
+        let source = format!("{path}headers (Kong echoes the requested headers)");
+        draft.headers = default(source, &["*", "Authorization"]);
     }
+    draft
 }
 
 fn origin(draft: &mut Draft, item: &Item) {
     let entry = item.value.as_str();
-    let is_regex = entry
-        .bytes()
-        .any(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-')));
-    if entry == "*" {
-        draft.origin(&item.source, "*");
-    } else if !is_regex && entry.contains("://") {
-        draft.origin(&item.source, entry);
-    } else if !is_regex {
-        draft.flag(
-            Severity::Untranslatable,
-            &item.source,
-            format!("\"{entry}\" is left out: it has no scheme, and Kong compared it with the whole origin, so it never matched (write \"https://{entry}\")"),
-        );
-    } else {
-        let subject = if entry.contains(':') {
-            Subject::Origin
-        } else {
-            Subject::Host
-        };
-        let regex = match SourceRegex::parse(entry, Anchoring::KongStart, subject) {
-            Ok(regex) => regex,
-            Err(why) => {
-                draft.flag(
-                    Severity::Untranslatable,
-                    &item.source,
-                    format!("regex \"{entry}\" is left out: it {why}"),
-                );
-                return;
-            }
-        };
-        match regex.translate() {
-            Ok(entries) => {
-                if subject == Subject::Host {
-                    draft.flag(
-                        Severity::Changed,
-                        &item.source,
-                        format!("regex \"{entry}\" has no \":\", so Kong matched it against the host alone, on any scheme (plain http too) and any port; imported for https on the default port as {}", entries.join(", ")),
-                    );
-                }
-                for translated in entries {
-                    draft.origin(&item.source, translated);
-                }
-            }
-            Err(refusal) => draft.flag(
-                if refusal.over_broad {
-                    Severity::Insecure
-                } else {
-                    Severity::Untranslatable
-                },
-                &item.source,
-                format!("regex \"{entry}\" is left out: it {}", refusal.message),
-            ),
-        }
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'-');
+    if entry == "*" || entry.bytes().all(plain) && entry.contains("://") {
+        return draft.origin(&item.source, entry);
     }
+    if entry.bytes().all(plain) {
+        let why = format!("\"{entry}\" is left out: it has no scheme, and Kong compared it with the whole origin, so it never matched (write \"https://{entry}\")");
+        return draft.flag(Severity::Untranslatable, &item.source, why);
+    }
+    // Kong drops a leading `^`, appends `$` unless there, and anchors at the
+    // start only: an alternative without `$` matches any tail.
+    let body = entry.strip_prefix('^').unwrap_or(entry);
+    let body = format!("{body}{}", if body.ends_with('$') { "" } else { "$" });
+    if entry.contains(':') {
+        return regex::import(draft, &item.source, entry, &body, Anchoring::Start);
+    }
+    let why = format!("regex \"{entry}\" has no \":\", so Kong matched it against the host alone, on any scheme (plain http too) and any port; it is imported for https on the default port");
+    draft.flag(Severity::Changed, &item.source, why);
+    let pattern = format!("https://(?:{body})");
+    regex::import(draft, &item.source, entry, &pattern, Anchoring::Start);
 }

@@ -1,43 +1,76 @@
-//! `cors-filter import`: another proxy's CORS settings as one policy of the
-//! plugin JSON. What cannot be said the same way is never guessed at: it is
-//! left out or narrowed, and flagged, so that the output is safe to deploy
-//! and the findings say what to review.
+//! `cors-filter import`: another proxy's CORS settings as policies of the
+//! plugin JSON, one for each route (or virtual host, plugin, rule) that has
+//! CORS settings, with that route's hosts and paths as its `match`, in the
+//! order that keeps the filter's first match on the policy the source chose.
+//!
+//! What cannot be said the same way is never guessed at: it is left out or
+//! narrowed, and flagged. What can only be carried more widely (a route's
+//! header condition, a glob for `[0-9]+`) is flagged as widening, and the
+//! import fails unless the caller accepts that.
 
 mod envoy;
+mod gateway;
 mod istio;
 mod kong;
 mod origins;
 mod regex;
+mod scope;
 
-use crate::origin::{is_loopback, split_host_port};
-use filter_core::{normalize_origin_entry, Config, FieldPath, Problem, Segment};
+pub use filter_core::PluginConfig;
+use filter_core::{Config, Match, PolicyConfig, Problem, Segment};
+use scope::Scope;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// The proxies whose CORS settings can be imported.
-#[derive(Clone, Copy, Debug)]
-pub enum Source {
-    Envoy,
-    Istio,
-    Kong,
+/// A proxy whose CORS settings can be imported.
+#[derive(Clone, Copy)]
+pub struct Source {
+    /// Its name on the command line.
+    name: &'static str,
+    /// Its name in findings.
+    proxy: &'static str,
+    /// What holds CORS settings in its files.
+    expected: &'static str,
+    read: fn(&[Value]) -> Vec<Route>,
+    /// It prefers the most specific path (Kong, Gateway API), not the first route.
+    by_path: bool,
 }
 
-impl Source {
-    pub fn parse(name: &str) -> Option<Source> {
-        match name {
-            "envoy" => Some(Source::Envoy),
-            "istio" => Some(Source::Istio),
-            "kong" => Some(Source::Kong),
-            _ => None,
-        }
-    }
+const SOURCES: [Source; 4] = [
+    Source {
+        name: "envoy",
+        proxy: "Envoy",
+        expected: "a CorsPolicy (allow_origin_string_match), alone or in a virtual host or route",
+        read: envoy::read,
+        by_path: false,
+    },
+    Source {
+        name: "istio",
+        proxy: "Istio",
+        expected: "a VirtualService with spec.http[].corsPolicy, or a corsPolicy object",
+        read: istio::read,
+        by_path: false,
+    },
+    Source {
+        name: "kong",
+        proxy: "Kong",
+        expected: "a plugin with name (or plugin) \"cors\" and a config, or the config itself",
+        read: kong::read,
+        by_path: true,
+    },
+    Source {
+        name: "gateway-api",
+        proxy: "Gateway API",
+        expected: "an HTTPRoute with a rule's filters[] entry of type CORS",
+        read: gateway::read,
+        by_path: true,
+    },
+];
 
-    fn proxy(self) -> &'static str {
-        match self {
-            Source::Envoy => "Envoy",
-            Source::Istio => "Istio",
-            Source::Kong => "Kong",
-        }
+impl Source {
+    /// `envoy`, `istio`, `kong` or `gateway-api`.
+    pub fn parse(name: &str) -> Option<Source> {
+        SOURCES.into_iter().find(|s| s.name == name)
     }
 }
 
@@ -45,6 +78,9 @@ impl Source {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The imported config lets more requests or origins through than the
+    /// source did: `import` fails unless `--accept-widening`.
+    Widening,
     /// The source allowed something a hostile site can use.
     Insecure,
     /// A setting has no equivalent here and was left out.
@@ -55,19 +91,8 @@ pub enum Severity {
     Ignored,
 }
 
-impl Severity {
-    fn as_str(self) -> &'static str {
-        match self {
-            Severity::Insecure => "insecure",
-            Severity::Untranslatable => "untranslatable",
-            Severity::Changed => "changed",
-            Severity::Ignored => "ignored",
-        }
-    }
-}
-
 /// One thing the import could not carry over as it was.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub severity: Severity,
     /// Where in the source: `allow_origin_string_match[2]`, `config.origins[0]`.
@@ -83,12 +108,10 @@ pub struct Item {
     pub value: String,
 }
 
-/// The policy being assembled from the source.
-#[derive(Debug)]
+/// The CORS settings of one route, being assembled from the source.
+#[derive(Debug, Default)]
 pub struct Draft {
     proxy: &'static str,
-    pub name: String,
-    pub paths: Option<Vec<String>>,
     pub origins: Vec<Item>,
     /// `None`: the filter's default, `GET, HEAD, POST`.
     pub methods: Option<Vec<Item>>,
@@ -102,72 +125,91 @@ pub struct Draft {
 }
 
 impl Draft {
-    fn new(source: Source, name: String) -> Draft {
+    fn new(proxy: &'static str) -> Draft {
         Draft {
-            proxy: source.proxy(),
-            name,
-            paths: None,
-            origins: Vec::new(),
-            methods: None,
-            headers: Vec::new(),
-            expose: Vec::new(),
-            credentials: None,
-            max_age: None,
-            private_network: false,
-            findings: Vec::new(),
+            proxy,
+            ..Draft::default()
         }
     }
 
     pub fn flag(&mut self, severity: Severity, source: &str, message: impl Into<String>) {
+        let (source, message) = (source.to_string(), message.into());
         self.findings.push(Finding {
             severity,
-            source: source.to_string(),
-            message: message.into(),
+            source,
+            message,
         });
     }
 
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
-        self.origins.push(Item {
-            source: source.to_string(),
-            value: entry.into(),
-        });
+        let (source, value) = (source.to_string(), entry.into());
+        self.origins.push(Item { source, value });
     }
 }
 
-/// The plugin JSON written out: field order as in the configuration
-/// reference, defaults left out.
-#[derive(Debug, Serialize)]
-pub struct PluginConfig {
-    policies: Vec<PolicyOut>,
+/// A route of the source: where it applies and, when it has them, its CORS
+/// settings. Routes without CORS matter too: the policies must not take
+/// over the requests they served.
+pub struct Route {
+    /// Where in the source: `virtual_hosts[0].routes[1]`.
+    pub source: String,
+    pub name: String,
+    /// Where it applies; several when the source ranks its conditions apart
+    /// (Gateway API ranks each path match of a rule on its own).
+    pub scopes: Vec<Scope>,
+    pub cors: Option<Draft>,
+    /// What its scope could not carry.
+    pub findings: Vec<Finding>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct PolicyOut {
-    name: String,
-    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
-    scope: Option<MatchOut>,
-    allow_origins: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    allow_methods: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    allow_headers: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    expose_headers: Vec<String>,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_credentials: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_age: Option<u64>,
-    #[serde(skip_serializing_if = "is_false")]
-    allow_private_network: bool,
+impl Route {
+    /// CORS settings found without the route they belong to: they apply
+    /// wherever the plugin runs.
+    fn everywhere(source: &str, name: Option<&str>, mut draft: Draft) -> Route {
+        let source = if source.is_empty() {
+            "(the whole file)"
+        } else {
+            source
+        };
+        let why = "found without the route or host it belongs to: the policy applies to every host and path the plugin sees";
+        draft.flag(Severity::Changed, source, why);
+        Route {
+            source: source.to_string(),
+            name: name.unwrap_or("imported").to_string(),
+            scopes: vec![Scope::default()],
+            cors: Some(draft),
+            findings: Vec::new(),
+        }
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct MatchOut {
-    paths: Vec<String>,
+/// A JSON list's elements with their positions; none when it is no list.
+pub fn list(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
 }
 
-fn is_false(b: &bool) -> bool {
-    !*b
+/// Calls `visit` with every object under `value` and its path (`a.b[2].`),
+/// in document order, except inside an object `visit` takes (returns true).
+pub fn walk(value: &Value, path: &str, visit: &mut impl FnMut(&Map<String, Value>, &str) -> bool) {
+    match value {
+        Value::Object(fields) if visit(fields, path) => {}
+        Value::Object(fields) => {
+            for (key, child) in fields {
+                walk(child, &format!("{path}{key}."), visit);
+            }
+        }
+        Value::Array(items) => {
+            let path = path.strip_suffix('.').unwrap_or(path);
+            for (i, child) in items.iter().enumerate() {
+                walk(child, &format!("{path}[{i}]."), visit);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What `import` produced.
@@ -178,39 +220,10 @@ pub struct Imported {
 
 /// Options that steer an import.
 pub struct Options<'a> {
+    /// The policies' name (numbered when there are several).
     pub name: Option<&'a str>,
-    /// Istio: which `http` route, by name or index.
-    pub route: Option<&'a str>,
-}
-
-/// Reads the source documents and builds the policy.
-///
-/// # Errors
-/// Why nothing usable came out: the file holds no CORS settings of that
-/// kind, or no origin could be carried over.
-pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported, Failure> {
-    let documents = parse_documents(text).map_err(Failure::plain)?;
-    let mut draft = match source {
-        Source::Envoy => envoy::read(&documents, options),
-        Source::Istio => istio::read(&documents, options),
-        Source::Kong => kong::read(&documents, options),
-    }
-    .map_err(Failure::plain)?;
-    let policy = match finish(&mut draft) {
-        Ok(policy) => policy,
-        Err(message) => {
-            return Err(Failure {
-                message,
-                findings: draft.findings,
-            })
-        }
-    };
-    Ok(Imported {
-        config: PluginConfig {
-            policies: vec![policy],
-        },
-        findings: draft.findings,
-    })
+    /// Write the config even when it lets through more than the source.
+    pub accept_widening: bool,
 }
 
 /// Why an import produced nothing, with what was found on the way.
@@ -219,252 +232,277 @@ pub struct Failure {
     pub findings: Vec<Finding>,
 }
 
-impl Failure {
-    fn plain(message: String) -> Failure {
-        Failure {
-            message,
-            findings: Vec::new(),
-        }
+/// Reads the source documents and builds one policy per route with CORS.
+///
+/// # Errors
+/// Why nothing usable came out: the file holds no CORS settings of that
+/// kind, no origin could be carried over, or the result is wider than the
+/// source and `accept_widening` is off.
+pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported, Failure> {
+    let plain = |message| Failure {
+        message,
+        findings: Vec::new(),
+    };
+    let documents = parse_documents(text).map_err(plain)?;
+    let routes = (source.read)(&documents);
+    if routes.iter().all(|r| r.cors.is_none()) {
+        return Err(plain(format!(
+            "no {} CORS settings found: expected {}",
+            source.proxy, source.expected
+        )));
     }
+    let mut findings = Vec::new();
+    let mut built = Vec::with_capacity(routes.len());
+    for route in routes {
+        let mut policy = None;
+        if let Some(mut draft) = route.cors {
+            policy = finish(&mut draft);
+            findings.append(&mut draft.findings);
+            if policy.is_some() {
+                findings.extend(route.findings);
+            } else {
+                findings.push(Finding {
+                    severity: Severity::Untranslatable,
+                    source: route.source.clone(),
+                    message: "no origin could be carried over, so the route gets no policy".into(),
+                });
+            }
+        }
+        built.push((route.source, route.name, route.scopes, policy));
+    }
+    // Exact hosts before `*.` patterns before any host; Envoy and Istio try
+    // routes in order, Kong and Gateway API prefer the most specific path.
+    let placed = built
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, _, scopes, _))| scopes.iter().map(move |s| (i, s.clone())));
+    let placed = scope::order(placed.collect(), source.by_path);
+    let mut policies: Vec<PolicyConfig> = Vec::new();
+    for (at, (i, scope)) in placed.iter().enumerate() {
+        let (route_source, name, _, policy) = &built[*i];
+        let Some(policy) = policy else {
+            // A route without CORS: a later policy must not answer for it.
+            if let Some((j, _)) = placed[at + 1..]
+                .iter()
+                .find(|(j, s)| built[*j].3.is_some() && s.overlaps(scope))
+            {
+                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy, built[*j].0));
+            }
+            continue;
+        };
+        let base = options.name.unwrap_or(name);
+        let mut name = base.to_string();
+        for n in 2.. {
+            if !policies.iter().any(|p| p.name == name) {
+                break;
+            }
+            name = format!("{base}-{n}");
+        }
+        let non_empty = |list: &[String]| (!list.is_empty()).then(|| list.to_vec());
+        policies.push(PolicyConfig {
+            name,
+            r#match: Match {
+                hosts: non_empty(&scope.hosts),
+                paths: non_empty(&scope.paths),
+                ignore_case: scope.ignore_case,
+            },
+            ..policy.clone()
+        });
+    }
+    // A virtual host's policy shared by its routes is reported once.
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.source.clone(), f.message.clone())));
+    if policies.is_empty() {
+        return Err(Failure {
+            message: format!(
+                "no origin of the {} settings could be carried over, so there is no policy to write",
+                source.proxy
+            ),
+            findings,
+        });
+    }
+    if !options.accept_widening && findings.iter().any(|f| f.severity == Severity::Widening) {
+        return Err(Failure {
+            message: "the imported config would let through requests or origins that the source did not (the widening findings above); review them, then run again with --accept-widening".into(),
+            findings,
+        });
+    }
+    let config = PluginConfig {
+        schema: None,
+        mode: Default::default(),
+        policies,
+    };
+    Ok(Imported { config, findings })
 }
 
 /// YAML or JSON (JSON is YAML), one document or several separated by `---`.
 fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let mut documents = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let value = <Value as serde::Deserialize>::deserialize(document)
-            .map_err(|e| format!("not valid YAML or JSON: {e}"))?;
-        if !value.is_null() {
-            documents.push(value);
-        }
-    }
-    Ok(documents)
+    crate::yaml::documents(text)
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
-/// out and flagged, and the result is checked by the engine itself.
-fn finish(draft: &mut Draft) -> Result<PolicyOut, String> {
+/// out and flagged, item by item, as the engine itself judges it. `None`
+/// when no origin is left.
+fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     let proxy = draft.proxy;
     let mut origins: Vec<Item> = Vec::new();
     for item in std::mem::take(&mut draft.origins) {
-        match normalize_origin_entry(&item.value) {
-            Ok(entry) if origins.iter().any(|o| o.value == entry) => {}
-            Ok(entry) => origins.push(Item {
-                source: item.source,
-                value: entry,
-            }),
-            Err(problem) => draft.flag(
-                Severity::Untranslatable,
-                &item.source,
-                format!("\"{}\" is left out: {problem}", item.value),
-            ),
+        // What the engine refuses stays as written, for it to explain.
+        let value = normalize(&item.value).unwrap_or(item.value);
+        if let Some(suffix) = filter_core::covers_public_suffix(&value) {
+            let why = format!("\"{value}\" spans the public suffix {suffix}: anyone who registers a matching name there is allowed, as in {proxy}; list your own origins");
+            draft.flag(Severity::Insecure, &item.source, why);
+        }
+        if !origins.iter().any(|o| o.value == value) {
+            origins.push(Item { value, ..item });
         }
     }
     if let Some(any) = origins.iter().find(|o| o.value == "*").cloned() {
+        if let Some(credentials) = draft.credentials.take() {
+            let why = format!("every origin is allowed with credentials ({credentials}): {proxy} echoes the Origin, so any site can read responses made with the user's cookies. Imported without allow_credentials; list the origins that need credentials and set it again");
+            draft.flag(Severity::Insecure, &any.source, why);
+        }
         origins = vec![any];
     }
-    if let Some(credentials) = draft.credentials.clone() {
-        if let Some(any) = origins.iter().find(|o| o.value == "*") {
-            let source = any.source.clone();
-            draft.flag(
-                Severity::Insecure,
-                &source,
-                format!(
-                    "every origin is allowed with credentials ({credentials}): {proxy} echoes the Origin, so any site can read responses made with the user's cookies. Imported without allow_credentials; list the origins that need credentials and set it again"
-                ),
-            );
-            draft.credentials = None;
+    let default_methods = draft.methods.is_none();
+    let methods = draft.methods.take().unwrap_or_default();
+    let (headers, expose) = (
+        std::mem::take(&mut draft.headers),
+        std::mem::take(&mut draft.expose),
+    );
+    let mut lists = [origins, methods, headers, expose];
+    let max_age = draft.max_age.take().map(|(source, seconds)| {
+        let clamped = seconds.clamp(0.0, 86400.0).floor();
+        if clamped != seconds {
+            let why = format!("max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)");
+            draft.flag(Severity::Changed, &source, why);
         }
-    }
-    if let Some(credentials) = draft.credentials.clone() {
-        origins.retain(|origin| {
-            let why = if origin.value == "null" {
-                "the \"null\" origin with credentials lets any sandboxed page or file: document read responses made with the user's cookies"
-            } else if is_plain_http_off_loopback(&origin.value) {
-                "a plain http origin with credentials can be impersonated by anyone on the network path"
-            } else {
-                return true;
-            };
-            draft.findings.push(Finding {
-                severity: Severity::Insecure,
-                source: origin.source.clone(),
-                message: format!(
-                    "\"{}\" is left out: {why} ({credentials} is set)",
-                    origin.value
-                ),
-            });
-            false
-        });
-    }
-    let credentials = draft.credentials.is_some();
-    let wildcard_with_credentials = |draft: &mut Draft, items: &mut Vec<Item>, field: &str| {
-        if !credentials {
-            return;
-        }
-        items.retain(|item| {
-            if item.value != "*" {
-                return true;
-            }
-            draft.findings.push(Finding {
-                severity: Severity::Changed,
-                source: item.source.clone(),
-                message: format!(
-                    "\"*\" in {field} cannot go with allow_credentials (browsers take it literally then): list the values; left out"
-                ),
-            });
-            false
-        });
-    };
-    let mut methods = draft.methods.take();
-    if let Some(methods) = methods.as_mut() {
-        wildcard_with_credentials(draft, methods, "allow_methods");
-    }
-    let mut headers = std::mem::take(&mut draft.headers);
-    wildcard_with_credentials(draft, &mut headers, "allow_headers");
-    let mut expose = std::mem::take(&mut draft.expose);
-    wildcard_with_credentials(draft, &mut expose, "expose_headers");
-    let max_age = match draft.max_age.take() {
-        None => None,
-        Some((source, seconds))
-            if !(0.0..=86400.0).contains(&seconds) || seconds.fract() != 0.0 =>
-        {
-            let clamped = seconds.clamp(0.0, 86400.0).floor();
-            draft.flag(
-                Severity::Changed,
-                &source,
-                format!(
-                    "max_age {seconds} is outside 0 to 86400 whole seconds; imported as {clamped} (browsers cap it lower anyway: Chromium at 7200)"
-                ),
-            );
-            Some(clamped as u64)
-        }
-        Some((_, seconds)) => Some(seconds as u64),
-    };
-    let mut policy = PolicyOut {
-        name: draft.name.clone(),
-        scope: draft.paths.clone().map(|paths| MatchOut { paths }),
-        allow_origins: Vec::new(),
-        allow_methods: None,
-        allow_headers: Vec::new(),
-        expose_headers: Vec::new(),
+        serde_json::Number::from(clamped as u64)
+    });
+    let values = |items: &[Item]| items.iter().map(|i| i.value.clone()).collect::<Vec<_>>();
+    let (credentials, private_network) = (draft.credentials.is_some(), draft.private_network);
+    let policy = |lists: &[Vec<Item>; 4]| PolicyConfig {
+        name: "imported".into(),
+        r#match: Match::default(),
+        allow_origins: values(&lists[0]),
+        // Every method left out: the filter's default, which browsers allow anyway.
+        allow_methods: (!default_methods && !lists[1].is_empty()).then(|| values(&lists[1])),
+        allow_headers: values(&lists[2]),
+        expose_headers: values(&lists[3]),
         allow_credentials: credentials,
-        max_age,
-        allow_private_network: draft.private_network,
+        max_age: max_age.clone(),
+        allow_private_network: private_network,
+        disallowed: Default::default(),
     };
-    // Let the engine judge what remains; drop what it refuses, item by item.
-    loop {
-        if origins.is_empty() {
-            return Err(format!(
-                "no origin of the {proxy} settings could be carried over, so there is no policy to write"
-            ));
-        }
-        policy.allow_origins = values(&origins);
-        policy.allow_methods = methods
-            .as_ref()
-            .filter(|m| !m.is_empty())
-            .map(|m| values(m));
-        policy.allow_headers = values(&headers);
-        policy.expose_headers = values(&expose);
-        let json = serde_json::to_string(&PluginConfig {
-            policies: vec![policy.clone()],
-        })
-        .map_err(|e| e.to_string())?;
-        let errors = match Config::from_json(json.as_bytes()) {
-            Ok(_) => return Ok(policy),
-            Err(errors) => errors,
+    // The engine names every item it refuses at once.
+    let mut refused = Vec::new();
+    for (item, severity, why) in complaints(&policy(&lists)) {
+        let Some((list, index)) = item.filter(|(list, index)| *index < lists[*list].len()) else {
+            let why = format!("the filter refuses the imported policy: {why}");
+            draft.flag(Severity::Untranslatable, "", why);
+            return None;
         };
-        let mut dropped = false;
-        for error in errors.iter() {
-            let field = error.field();
-            let Some((list, index)) = list_index(field) else {
-                continue;
-            };
-            let items = match list {
-                "allow_origins" => &mut origins,
-                "allow_methods" => match methods.as_mut() {
-                    Some(methods) => methods,
-                    None => continue,
-                },
-                "allow_headers" => &mut headers,
-                "expose_headers" => &mut expose,
-                _ => continue,
-            };
-            if index >= items.len() {
-                continue;
+        refused.push((list, index, severity, why));
+    }
+    refused.sort_by_key(|(list, index, ..)| (*list, *index));
+    refused.dedup_by_key(|(list, index, ..)| (*list, *index));
+    for (list, index, severity, why) in &refused {
+        let item = &lists[*list][*index];
+        draft.flag(
+            *severity,
+            &item.source,
+            format!("\"{}\" is left out: {why}", item.value),
+        );
+    }
+    // From the last, so that the positions of the others hold.
+    for (list, index, ..) in refused.iter().rev() {
+        lists[*list].remove(*index);
+    }
+    (!lists[0].is_empty()).then(|| policy(&lists))
+}
+
+/// An `allow_origins` entry as the engine reads it, when it accepts it.
+fn normalize(entry: &str) -> Option<String> {
+    filter_core::normalize_origin_entry(entry).ok()
+}
+
+/// The lists of a policy, in the order `finish` keeps them.
+const LISTS: [&str; 4] = [
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+];
+
+/// What the engine refuses in a policy: for an item of one of the lists,
+/// the list (by its place in [`LISTS`]) and the position; how much that
+/// matters, and why.
+type Complaint = (Option<(usize, usize)>, Severity, String);
+
+fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
+    let config = PluginConfig {
+        schema: None,
+        mode: Default::default(),
+        policies: vec![policy.clone()],
+    };
+    let Err(errors) = Config::compile(&config) else {
+        return Vec::new();
+    };
+    let complaint = |error: &filter_core::ConfigError| {
+        let item = match error.field().segments() {
+            [Segment::Field(list), Segment::Index(index)] => LISTS
+                .iter()
+                .position(|l| l == list)
+                .map(|list| (list, *index)),
+            _ => None,
+        };
+        let severity = match error.problem() {
+            Problem::ForbiddenMethod
+            | Problem::ForbiddenRequestHeader
+            | Problem::ForbiddenResponseHeader => Severity::Ignored,
+            Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
+                Severity::Insecure
             }
-            let item = items.remove(index);
-            let severity = match error.problem() {
-                Problem::ForbiddenMethod
-                | Problem::ForbiddenRequestHeader
-                | Problem::ForbiddenResponseHeader => Severity::Ignored,
-                _ => Severity::Untranslatable,
-            };
-            draft.flag(
-                severity,
-                &item.source,
-                format!("\"{}\" is left out: {}", item.value, error.problem()),
-            );
-            dropped = true;
-            // Indexes after this one have moved: ask the engine again.
-            break;
-        }
-        if !dropped {
-            return Err(format!("the filter refuses the imported policy:\n{errors}"));
-        }
-    }
-}
-
-fn values(items: &[Item]) -> Vec<String> {
-    items.iter().map(|i| i.value.clone()).collect()
-}
-
-/// `allow_headers[3]` as `("allow_headers", 3)`.
-fn list_index(field: &FieldPath) -> Option<(&str, usize)> {
-    match field.segments() {
-        [Segment::Field(list), Segment::Index(index)] => Some((list, *index)),
-        _ => None,
-    }
-}
-
-fn is_plain_http_off_loopback(entry: &str) -> bool {
-    entry
-        .strip_prefix("http://")
-        .is_some_and(|rest| !is_loopback(split_host_port(rest).0))
+            Problem::CredentialsWithWildcard => Severity::Changed,
+            _ => Severity::Untranslatable,
+        };
+        (item, severity, error.problem().to_string())
+    };
+    errors.iter().map(complaint).collect()
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
 pub fn split_list(source: &str, value: &str) -> Vec<Item> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .enumerate()
-        .map(|(i, v)| Item {
-            source: format!("{source}[{i}]"),
-            value: v.to_string(),
-        })
-        .collect()
+    let values = value.split(',').map(str::trim).filter(|v| !v.is_empty());
+    let item = |(i, v): (usize, &str)| Item {
+        source: format!("{source}[{i}]"),
+        value: v.to_string(),
+    };
+    values.enumerate().map(item).collect()
 }
 
 /// A list of strings, each with its position.
 pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item> {
-    let Some(list) = value.as_array() else {
+    if !value.is_array() {
         draft.flag(
             Severity::Untranslatable,
             source,
             "is not a list of strings; left out",
         );
-        return Vec::new();
-    };
-    let mut items = Vec::with_capacity(list.len());
-    for (i, entry) in list.iter().enumerate() {
-        let path = format!("{source}[{i}]");
+    }
+    let mut items = Vec::new();
+    for (i, entry) in list(Some(value)) {
+        let source = format!("{source}[{i}]");
         match entry.as_str() {
-            Some(s) => items.push(Item {
-                source: path,
-                value: s.to_string(),
+            Some(value) => items.push(Item {
+                source,
+                value: value.to_string(),
             }),
-            None => draft.flag(Severity::Untranslatable, &path, "is not a string; left out"),
+            None => draft.flag(
+                Severity::Untranslatable,
+                &source,
+                "is not a string; left out",
+            ),
         }
     }
     items
@@ -472,8 +510,14 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
 
 /// Prints the findings for people, one a line.
 pub fn render_findings(findings: &[Finding]) -> String {
-    findings
-        .iter()
-        .map(|f| format!("{}: {}: {}\n", f.severity.as_str(), f.source, f.message))
-        .collect()
+    let line = |f: &Finding| {
+        let severity = serde_json::to_value(f.severity).unwrap_or_default();
+        format!(
+            "{}: {}: {}\n",
+            severity.as_str().unwrap_or_default(),
+            f.source,
+            f.message
+        )
+    };
+    findings.iter().map(line).collect()
 }

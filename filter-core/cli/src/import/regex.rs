@@ -1,14 +1,19 @@
 //! Origin regexes from Envoy, Istio and Kong, read with RE2's grammar.
 //!
-//! A regex is translated only when exact origins or `scheme://*.suffix`
-//! patterns allow exactly the origins a browser can send that it matches. The
-//! recognizer below accepts a few shapes; every translation is then checked by
-//! running the regex and the engine side by side on probe origins, so a regex
-//! that also matches `https://evilexample.com` is refused with that example
-//! rather than silently widened or narrowed.
+//! A small recognizer over `regex-syntax` reads each alternative of a regex as
+//! one `allow_origins` entry: literal text stays, a wildcard before `\.domain`
+//! becomes `*.`, a repetition of label characters inside a label becomes a
+//! single-label glob `*`, and `(:\d+)?` becomes `:*`. Every translation is
+//! then checked by running the regex (the `regex` crate) and the engine side
+//! by side on probe origins: a regex that also matches
+//! `https://evilexample.com` is refused with that example, and a translation
+//! that allows more than the regex did is kept only where the recognizer took
+//! that liberty on purpose (a glob for `[0-9]+`), with an example to review.
 
+use super::{Draft, Severity};
 use filter_core::{Config, Outcome, Request};
-use regex_syntax::hir::{Class, Hir, HirKind, Look, Repetition};
+use regex::Regex;
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use std::collections::BTreeSet;
 
 /// How the source applies its regex.
@@ -16,42 +21,58 @@ use std::collections::BTreeSet;
 pub enum Anchoring {
     /// The whole value must match: Envoy and Istio use RE2's full match.
     Full,
-    /// Kong drops a leading `^`, appends `$` unless present, and anchors the
-    /// match at the start only: an alternative without `$` matches every
-    /// value that starts with it.
-    KongStart,
+    /// Anchored at the start only: Kong (which appends `$` itself).
+    Start,
 }
 
-/// What the regex is matched against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Subject {
-    /// The whole `Origin` value.
-    Origin,
-    /// The host alone: Kong does this for an entry without `:`, so it
-    /// allows any scheme and port. The translation keeps `https` on the
-    /// default port, and the caller says so.
-    Host,
+/// Adds the entries that mean the same as a source's origin regex, or
+/// flags why none do. `shown` is the regex as the user wrote it;
+/// `pattern` what the source runs.
+pub fn import(draft: &mut Draft, source: &str, shown: &str, pattern: &str, anchoring: Anchoring) {
+    let proxy = draft.proxy;
+    let translated = SourceRegex::parse(pattern, anchoring).and_then(|regex| match regex.is_match("*") {
+        // Envoy's filter allows every origin when a matcher matches "*".
+        true if anchoring == Anchoring::Full => {
+            let why = format!("regex \"{shown}\" matches the text \"*\", which {proxy} takes as allowing every origin; imported as \"*\"");
+            draft.flag(Severity::Insecure, source, why);
+            Ok((vec!["*".to_string()], None))
+        }
+        _ => regex.translate(),
+    });
+    match translated {
+        Ok((entries, widens)) => {
+            if let Some(widens) = widens {
+                let why =
+                    format!("regex \"{shown}\" is imported as a glob that allows more: {widens}");
+                draft.flag(Severity::Widening, source, why);
+            }
+            for entry in entries {
+                draft.origin(source, entry);
+            }
+        }
+        Err(why) => {
+            // The regex matches an origin no entry allows: a site can use it.
+            let severity = match why.contains(EXAMPLE) || why.starts_with("matches") {
+                true => Severity::Insecure,
+                false => Severity::Untranslatable,
+            };
+            draft.flag(
+                severity,
+                source,
+                format!("regex \"{shown}\" is left out: it {why}"),
+            );
+        }
+    }
 }
 
 /// A source regex, parsed.
-pub struct SourceRegex {
+struct SourceRegex {
     /// The regex as the source runs it, anchors added.
+    regex: Regex,
+    /// What the recognizer reads: `(?i)` removed (browsers send origins in
+    /// lowercase, so it changes nothing that matters).
     hir: Hir,
-    /// The pattern the recognizer reads: `(?i)` removed (browsers send
-    /// origins in lowercase, so it changes nothing that matters).
-    pattern: String,
     fold_case: bool,
-    anchoring: Anchoring,
-    subject: Subject,
-}
-
-/// Why a regex was not translated.
-#[derive(Debug)]
-pub struct Refusal {
-    pub message: String,
-    /// The regex matches origins that no reading of it as an exact origin or
-    /// `*.` pattern would: some site can take advantage of it.
-    pub over_broad: bool,
 }
 
 /// How a refusal shows an origin the regex matches and should not.
@@ -60,396 +81,233 @@ const EXAMPLE: &str = ", e.g. it matches ";
 /// More alternatives than this are not worth translating by machine.
 const MAX_ALTERNATIVES: usize = 32;
 
-/// Characters every DNS label may hold; a subdomain wildcard in a regex must
-/// allow them all to mean what `*.` means.
+/// Characters every DNS label may hold; a wildcard must allow them all to
+/// mean what `*` means.
 const LABEL_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789-";
 
 impl SourceRegex {
-    /// # Errors
-    /// RE2's complaint when the pattern is not a valid regex.
-    pub fn parse(pattern: &str, anchoring: Anchoring, subject: Subject) -> Result<Self, String> {
-        let body = match anchoring {
-            Anchoring::Full => pattern.to_string(),
-            Anchoring::KongStart => {
-                let body = pattern.strip_prefix('^').unwrap_or(pattern);
-                if body.ends_with('$') {
-                    body.to_string()
-                } else {
-                    format!("{body}$")
-                }
-            }
+    /// The complaint when the pattern is not a valid RE2 regex.
+    fn parse(pattern: &str, anchoring: Anchoring) -> Result<Self, String> {
+        let anchor = |body: &str| match anchoring {
+            Anchoring::Full => format!("^(?:{body})$"),
+            Anchoring::Start => format!("^(?:{body})"),
         };
-        let (fold_case, recognized) = match body.strip_prefix("(?i)") {
-            Some(rest) => (true, rest.to_string()),
-            None => (false, body.clone()),
+        let invalid = |e: String| {
+            let line = e
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("error: "));
+            format!("is not a valid RE2 regex: {}", line.unwrap_or(&e))
         };
-        let hir = regex_syntax::parse(&anchor(&body, anchoring))
-            .map_err(|e| format!("is not a valid RE2 regex: {}", one_line(&e.to_string())))?;
+        let regex = Regex::new(&anchor(pattern)).map_err(|e| invalid(e.to_string()))?;
+        let plain = pattern.strip_prefix("(?i)");
+        let hir = regex_syntax::parse(&anchor(plain.unwrap_or(pattern)))
+            .map_err(|e| invalid(e.to_string()))?;
+        let fold_case = plain.is_some();
         Ok(SourceRegex {
+            regex,
             hir,
-            pattern: recognized,
             fold_case,
-            anchoring,
-            subject,
         })
     }
 
-    /// Whether the source would accept this `Origin` value.
-    pub fn matches_origin(&self, origin: &str) -> bool {
-        let value = match self.subject {
-            Subject::Origin => origin,
-            Subject::Host => host_of(origin),
-        };
-        self.is_match(value)
-    }
-
     /// Whether the regex, as the source runs it, matches `value`.
-    pub fn is_match(&self, value: &str) -> bool {
-        let input = value.as_bytes();
-        let ends = ends(&self.hir, input, &BTreeSet::from([0]));
-        match self.anchoring {
-            Anchoring::Full => ends.contains(&input.len()),
-            Anchoring::KongStart => !ends.is_empty(),
-        }
+    fn is_match(&self, value: &str) -> bool {
+        self.regex.is_match(value)
     }
 
-    /// The `allow_origins` entries that allow the same origins.
-    ///
-    /// # Errors
-    /// Why no such entries exist, with an origin the regex wrongly allows
-    /// when one shows it.
-    pub fn translate(&self) -> Result<Vec<String>, Refusal> {
-        let refuse = |message: String| Refusal {
-            over_broad: message.contains(EXAMPLE),
-            message,
-        };
-        let hir = regex_syntax::parse(&anchor(&self.pattern, self.anchoring)).map_err(|e| {
-            refuse(format!(
-                "is not a valid RE2 regex: {}",
-                one_line(&e.to_string())
-            ))
-        })?;
-        let sequences = expand(&hir).map_err(refuse)?;
-        let mut candidates = Vec::new();
-        for sequence in &sequences {
-            candidates.extend(self.recognize(sequence).map_err(refuse)?);
+    /// The `allow_origins` entries that allow the same origins, and what
+    /// they allow besides when a glob took a liberty; or why there are none,
+    /// with an origin the regex wrongly allows when one shows it.
+    fn translate(&self) -> Result<(Vec<String>, Option<String>), String> {
+        let mut entries: Vec<String> = Vec::new();
+        let mut liberal = false;
+        for alternative in expand(&self.hir)? {
+            let rendered = self.render(&merge_text(&alternative))?;
+            if let Some((entry, took_liberty)) = rendered {
+                liberal |= took_liberty;
+                if !entries.contains(&entry) {
+                    entries.push(entry);
+                }
+            }
         }
-        let entries = merge_ports(candidates).map_err(refuse)?;
-        self.verify(&entries)?;
-        Ok(entries)
+        // `host` and `host:*` together are `host:*`.
+        let any_port: Vec<String> = entries
+            .iter()
+            .filter_map(|e| Some(e.strip_suffix(":*")?.to_string()))
+            .collect();
+        entries.retain(|e| !any_port.contains(e));
+        if entries.is_empty() {
+            return Err("does not match any origin a browser sends".into());
+        }
+        let widens = self.verify(&entries, liberal)?;
+        Ok((entries, widens))
     }
 
-    /// One alternative, read as origins.
-    fn recognize(&self, sequence: &[Atom]) -> Result<Vec<Candidate>, String> {
-        let atoms = merge_text(sequence);
-        let example = |atoms: &[Atom]| self.example(atoms, false);
-        let start = atoms
+    /// One alternative as an entry, and whether a glob there allows more
+    /// than the regex; `None` when it matches no origin a browser can send
+    /// (`https://.example.com`).
+    fn render(&self, atoms: &[Atom]) -> Result<Option<(String, bool)>, String> {
+        // The anchors added around the pattern may double the user's own.
+        let body = &atoms[atoms
             .iter()
             .take_while(|a| matches!(a, Atom::Start))
+            .count()..];
+        let ends = body
+            .iter()
+            .rev()
+            .take_while(|a| matches!(a, Atom::End))
             .count();
-        let end = atoms.len()
-            - atoms[start..]
-                .iter()
-                .rev()
-                .take_while(|a| matches!(a, Atom::End))
-                .count();
-        let body = &atoms[start..end];
-        if end == atoms.len() {
+        if ends == 0 {
             return Err(format!(
                 "has an alternative that is not anchored at the end, so anything may follow it{}",
-                example(&with_tail(&atoms, ".evil.net"))
+                self.example(body, ".evil.net")
             ));
         }
+        let body = &body[..body.len() - ends];
         if body.iter().any(|a| matches!(a, Atom::Start | Atom::End)) {
             return Err("has ^ or $ in the middle of an alternative".into());
         }
-        let (scheme, host_atoms) = match self.subject {
-            Subject::Host => (String::from("https"), body.to_vec()),
-            Subject::Origin => match body.first() {
-                Some(Atom::Text(text)) if text.contains("://") => {
-                    let (scheme, rest) = text.split_once("://").unwrap_or_default();
-                    let mut host_atoms = Vec::with_capacity(body.len());
-                    if !rest.is_empty() {
-                        host_atoms.push(Atom::Text(rest.to_string()));
+        if !matches!(body.first(), Some(Atom::Text(text)) if text.contains("://")) {
+            return Err(format!(
+                "does not start with a fixed scheme and \"://\", so it matches origins of any scheme{}",
+                self.example(body, "")
+            ));
+        }
+        let mut entry = String::new();
+        let mut liberal = false;
+        for (i, atom) in body.iter().enumerate() {
+            let next = match body.get(i + 1) {
+                Some(Atom::Text(t)) => Some(t.as_str()),
+                _ => None,
+            };
+            let at_host_start = entry.ends_with("://");
+            let Atom::Other(hir) = atom else {
+                let Atom::Text(text) = atom else { continue };
+                if !self.fold_case && text.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return Err(format!("has uppercase letters in \"{text}\": browsers send origins in lowercase, so it never matched"));
+                }
+                entry.push_str(&text.to_ascii_lowercase());
+                continue;
+            };
+            match wildcard(hir) {
+                // `.*\.domain`, `([a-z0-9-]+\.)+domain`: any depth of subdomain.
+                Some((chars, true)) if at_host_start && covers_label(&chars) => {
+                    let dot_follows = next.is_some_and(|t| t.starts_with('.'));
+                    let own_dot = matches!(hir.kind(), HirKind::Repetition(r) if class_of(&r.sub).is_none());
+                    if !dot_follows && !own_dot {
+                        return Err(format!(
+                            "has no \"\\.\" between the wildcard and the domain, so it also matches other domains that end the same way{}",
+                            self.example(body, "")
+                        ));
                     }
-                    host_atoms.extend(body[1..].iter().cloned());
-                    (scheme.to_string(), host_atoms)
+                    entry.push_str(if own_dot { "*." } else { "*" });
+                }
+                Some((_, true)) if next.is_none() => {
+                    return Err(format!(
+                        "matches anything after the host{}",
+                        self.example(&body[..i], ".evil.net")
+                    ))
+                }
+                // `\d+` after `:`: any port.
+                Some((chars, false)) if entry.ends_with(':') && chars == "0123456789" => {
+                    entry.push('*')
+                }
+                // `[a-z0-9-]+` in a label: a single-label glob.
+                Some((chars, false)) if !entry.contains('*') => {
+                    liberal |= !covers_label(&chars) || at_host_start;
+                    entry.push('*');
                 }
                 _ => {
                     return Err(format!(
-                        "does not start with a fixed scheme and \"://\", so it matches origins of any scheme{}",
-                        example(&atoms)
+                        "is neither one origin nor a pattern (an unescaped \".\" matches any character: write \"\\.\"){}",
+                        self.example(body, "")
                     ))
                 }
-            },
-        };
-        let scheme = self.lowercase(&scheme, "scheme")?;
-        let (host_atoms, port) = split_port(&host_atoms)?;
-        let hosts = match host_atoms.as_slice() {
-            [Atom::Text(host)] => vec![Host::Exact(self.lowercase(host, "host")?)],
-            [Atom::Other(hir), Atom::Text(rest)] => {
-                let HirKind::Repetition(rep) = hir.kind() else {
-                    return Err(self.not_a_pattern(&atoms));
-                };
-                self.subdomains(rep, rest, &atoms)?
-            }
-            [.., Atom::Text(_), Atom::Other(hir)] if is_any_repetition(hir) => {
-                return Err(format!(
-                    "matches anything after the host{}",
-                    example(&with_tail(&body[..body.len() - 1], ".evil.net"))
-                ))
-            }
-            [Atom::Other(hir), Atom::Text(rest), ..] if is_any_repetition(hir) && !rest.starts_with('.') => {
-                return Err(format!(
-                    "has no \"\\.\" between the wildcard and the domain, so it also matches other domains that end the same way{}",
-                    self.example(&atoms, true)
-                ))
-            }
-            _ if host_atoms.iter().any(is_single_any_char) => {
-                return Err(format!(
-                    "has an unescaped \".\", which matches any character (write \"\\.\"){}",
-                    example(&atoms)
-                ))
-            }
-            _ => return Err(self.not_a_pattern(&atoms)),
-        };
-        Ok(hosts
-            .into_iter()
-            .map(|host| Candidate {
-                scheme: scheme.clone(),
-                host,
-                port: port.clone(),
-            })
-            .collect())
-    }
-
-    /// `X.suffix` where X is a repetition: a subdomain wildcard, when X
-    /// allows any number of labels of any DNS characters.
-    fn subdomains(
-        &self,
-        rep: &Repetition,
-        rest: &str,
-        atoms: &[Atom],
-    ) -> Result<Vec<Host>, String> {
-        let example = |atoms: &[Atom]| self.example(atoms, false);
-        if rep.max.is_some() {
-            return Err(self.not_a_pattern(atoms));
-        }
-        let rest = self.lowercase(rest, "host")?;
-        if let Some(class) = class_of(&rep.sub) {
-            let chars = ascii_members(class);
-            if !LABEL_CHARS.chars().all(|c| chars.contains(c)) {
-                return Err(format!(
-                    "allows only [{}] in its subdomain part, not every character a DNS label may have, so no *. pattern means the same",
-                    describe_class(&chars)
-                ));
-            }
-            if !chars.contains('.') {
-                return Err(format!(
-                    "matches exactly one label in its subdomain part ({} but not {}), while a *. pattern matches any depth",
-                    sample_host("a", &rest),
-                    sample_host("a.b", &rest)
-                ));
-            }
-            let Some(suffix) = rest.strip_prefix('.') else {
-                return Err(format!(
-                    "has no \"\\.\" between the wildcard and the domain, so it also matches other domains that end the same way{}",
-                    example(atoms)
-                ));
-            };
-            return Ok(vec![Host::Subdomains(suffix.to_string())]);
-        }
-        // `([a-z0-9-]+\.)+domain`: labels, each with its dot.
-        if let Some([label, Atom::Text(dot)]) = sequence_of(&rep.sub).as_deref() {
-            let label_chars = match label {
-                Atom::Other(hir) => match hir.kind() {
-                    HirKind::Repetition(inner) if inner.min >= 1 && inner.max.is_none() => {
-                        class_of(&inner.sub).map(ascii_members)
-                    }
-                    _ => None,
-                },
-                _ => None,
-            };
-            if let (Some(chars), ".") = (label_chars, dot.as_str()) {
-                if !LABEL_CHARS.chars().all(|c| chars.contains(c)) {
-                    return Err(format!(
-                        "allows only [{}] in its subdomain labels, not every character a DNS label may have, so no *. pattern means the same",
-                        describe_class(&chars)
-                    ));
-                }
-                let mut hosts = vec![Host::Subdomains(rest.clone())];
-                if rep.min == 0 {
-                    hosts.push(Host::Exact(rest));
-                }
-                return Ok(hosts);
             }
         }
-        Err(self.not_a_pattern(atoms))
+        let host = entry.split_once("://").map_or("", |(_, rest)| rest);
+        Ok((!host.is_empty() && !host.starts_with('.')).then_some((entry, liberal)))
     }
 
-    fn not_a_pattern(&self, atoms: &[Atom]) -> String {
-        format!(
-            "is neither one origin nor scheme://*.domain: RE2 features beyond those have no allow_origins equivalent{}",
-            self.example(atoms, false)
-        )
-    }
-
-    /// Literal text of the regex as it would appear in an origin.
-    fn lowercase(&self, text: &str, what: &str) -> Result<String, String> {
-        if self.fold_case || !text.bytes().any(|b| b.is_ascii_uppercase()) {
-            Ok(text.to_ascii_lowercase())
-        } else {
-            Err(format!(
-                "has uppercase letters in its {what} \"{text}\": browsers send origins in lowercase, so it never matched"
-            ))
-        }
-    }
-
-    /// `, e.g. it matches "…"` for a value the atoms describe, when the
-    /// regex really matches it; nothing otherwise. A single-character class
-    /// stands for `x` (to show an unescaped `.`), or for `.` when `dots`.
-    fn example(&self, atoms: &[Atom], dots: bool) -> String {
+    /// `, e.g. it matches "…"` for a value the atoms describe, then `tail`,
+    /// when the regex really matches it; nothing otherwise. A repetition
+    /// stands for `evil`, the first single character for `x`, the next for `.`.
+    fn example(&self, atoms: &[Atom], tail: &str) -> String {
         let mut value = String::new();
-        let mut any_char_seen = false;
+        let mut singles = 0;
         for atom in atoms {
             match atom {
                 Atom::Start | Atom::End => {}
                 Atom::Text(text) => value.push_str(text),
                 // In front of everything, the wildcard also stands for the scheme.
-                Atom::Other(hir) if is_any_repetition(hir) && value.is_empty() => {
-                    value.push_str(match self.subject {
-                        Subject::Origin => "http://a",
-                        Subject::Host => "a",
-                    })
+                Atom::Other(hir) if wildcard(hir).is_some() && value.is_empty() => {
+                    value.push_str("http://a")
                 }
-                Atom::Other(hir) if is_any_repetition(hir) => value.push_str("evil"),
-                Atom::Other(hir) => match class_of(hir) {
-                    Some(class) => {
-                        let chars = ascii_members(class);
-                        let pick = if (dots || any_char_seen) && chars.contains('.') {
-                            '.'
-                        } else if chars.contains('x') {
-                            'x'
-                        } else {
-                            match chars.chars().next() {
-                                Some(c) => c,
-                                None => return String::new(),
-                            }
-                        };
-                        any_char_seen = true;
-                        value.push(pick);
-                    }
-                    None => return String::new(),
-                },
+                Atom::Other(hir) if wildcard(hir).is_some() => value.push_str("evil"),
+                Atom::Other(_) => {
+                    value.push(if singles == 0 { 'x' } else { '.' });
+                    singles += 1;
+                }
             }
         }
-        let origin = match self.subject {
-            Subject::Origin => value,
-            Subject::Host => format!("https://{value}"),
-        };
-        if self.matches_origin(&origin) {
-            format!("{EXAMPLE}\"{origin}\"")
-        } else {
-            String::new()
+        value.push_str(tail);
+        match self.is_match(&value) {
+            true => format!("{EXAMPLE}\"{value}\""),
+            false => String::new(),
         }
     }
 
-    /// Runs the regex and the engine with the entries on probe origins; any
-    /// difference refuses the translation.
-    fn verify(&self, entries: &[String]) -> Result<(), Refusal> {
+    /// Runs the regex and the engine with the entries on probe origins. The
+    /// regex matching an origin the entries do not allow refuses the
+    /// translation; the reverse does too, unless `liberal` (a glob stood in
+    /// for a narrower class), when it is what the translation widens.
+    fn verify(&self, entries: &[String], liberal: bool) -> Result<Option<String>, String> {
+        let listed = entries.join(", ");
         let document =
             serde_json::json!({"policies": [{"name": "probe", "allow_origins": entries}]});
         let config = Config::from_json(document.to_string().as_bytes()).map_err(|errors| {
             let first = errors.iter().next().map(|e| e.problem().to_string());
-            Refusal {
-                message: format!(
-                    "translates to {} which the filter refuses: {}",
-                    entries.join(", "),
-                    first.unwrap_or_default()
-                ),
-                over_broad: false,
-            }
+            format!(
+                "translates to {listed}, which the filter refuses: {}",
+                first.unwrap_or_default()
+            )
         })?;
-        let Some(policy) = config.policies().first() else {
-            return Err(Refusal {
-                message: "translates to no policy".into(),
-                over_broad: false,
-            });
-        };
         let allows = |origin: &str| {
             let request = Request {
                 method: b"GET",
                 origin: Some(origin.as_bytes()),
                 ..Request::default()
             };
-            policy.decide(&request).outcome == Outcome::ActualAllowed
+            let outcome = |p: &filter_core::Policy| p.decide(&request).outcome;
+            config
+                .policies()
+                .iter()
+                .any(|p| outcome(p) == Outcome::ActualAllowed)
         };
+        let mut widens = None;
         for probe in probes(entries) {
-            if self.subject == Subject::Host
-                && (!probe.starts_with("https://") || port_of(&probe).is_some())
-            {
-                continue;
-            }
-            match (self.matches_origin(&probe), allows(&probe)) {
+            match (self.is_match(&probe), allows(&probe)) {
                 (true, false) => {
-                    return Err(Refusal {
-                        message: format!(
-                            "matches \"{probe}\", which {} would not allow",
-                            entries.join(", ")
-                        ),
-                        over_broad: true,
-                    })
+                    return Err(format!(
+                        "matches \"{probe}\", which {listed} would not allow"
+                    ))
+                }
+                (false, true) if liberal => {
+                    let why =
+                        format!("{listed} also allows \"{probe}\", which the regex does not match");
+                    widens.get_or_insert(why);
                 }
                 (false, true) => {
-                    return Err(Refusal {
-                        message: format!(
-                            "does not match \"{probe}\", which {} would allow",
-                            entries.join(", ")
-                        ),
-                        over_broad: false,
-                    })
+                    return Err(format!(
+                        "does not match \"{probe}\", which {listed} would allow"
+                    ))
                 }
                 _ => {}
             }
         }
-        Ok(())
+        Ok(widens)
     }
-}
-
-fn sample_host(labels: &str, rest: &str) -> String {
-    format!("{labels}.{}", rest.strip_prefix('.').unwrap_or(rest))
-}
-
-/// RE2's complaint without the pattern it quotes (which has our anchors added).
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("error: "))
-        .unwrap_or(message)
-        .to_string()
-}
-
-fn anchor(body: &str, anchoring: Anchoring) -> String {
-    match anchoring {
-        Anchoring::Full => format!("^(?:{body})$"),
-        Anchoring::KongStart => format!("^(?:{body})"),
-    }
-}
-
-fn host_of(origin: &str) -> &str {
-    let rest = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    match port_of(origin) {
-        Some(port) => &rest[..rest.len() - port.len() - 1],
-        None => rest,
-    }
-}
-
-fn port_of(origin: &str) -> Option<&str> {
-    let rest = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-    let after_host = rest.rfind(']').map_or(rest, |i| &rest[i..]);
-    let (_, port) = after_host.rsplit_once(':')?;
-    Some(port)
 }
 
 /// Origins near the entries, allowed or not, on which a faithful
@@ -464,22 +322,12 @@ fn probes(entries: &[String]) -> BTreeSet<String> {
             Some((host, port)) => (host, Some(port)),
             None => (rest, None),
         };
-        let mut hosts = Vec::new();
+        let fill = |text: &str| host.replacen('*', text, 1);
+        let mut hosts = vec![fill("1"), fill("a-b"), fill("evil"), fill("a.b")];
+        hosts.extend([format!("x{}", fill("1")), format!("{}.evil.net", fill("1"))]);
         match host.strip_prefix("*.") {
-            Some(suffix) => {
-                for labels in ["a", "a.b", "x-1", "evil"] {
-                    hosts.push(format!("{labels}.{suffix}"));
-                }
-                hosts.push(suffix.to_string());
-                hosts.push(format!("evil{suffix}"));
-                hosts.push(format!("a.{suffix}.evil.net"));
-            }
-            None => {
-                hosts.push(host.to_string());
-                hosts.push(format!("a.{host}"));
-                hosts.push(format!("evil{host}"));
-                hosts.push(format!("{host}.evil.net"));
-            }
+            Some(suffix) => hosts.extend([suffix.to_string(), format!("evil{suffix}")]),
+            None => hosts.push(fill("")),
         }
         let ports: Vec<String> = match port {
             None | Some("*") => vec![String::new(), ":8443".into()],
@@ -507,29 +355,9 @@ enum Atom<'h> {
     Other(&'h Hir),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Host {
-    Exact(String),
-    Subdomains(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Port {
-    Default,
-    Exact(String),
-    /// `(:\d+)?` and the like.
-    AnyNumber,
-}
-
-#[derive(Clone, Debug)]
-struct Candidate {
-    scheme: String,
-    host: Host,
-    port: Port,
-}
-
-/// Every alternative of the regex as a flat sequence: alternations and
-/// optional parts (`s?`, `(…)?`) are multiplied out.
+/// Every alternative of the regex as a flat sequence: alternations, optional
+/// parts (`s?`, `(…)?`) and repetitions that may be empty (`x*` is `x+` or
+/// nothing) are multiplied out.
 fn expand(hir: &Hir) -> Result<Vec<Vec<Atom<'_>>>, String> {
     let sequences = match hir.kind() {
         HirKind::Empty => vec![vec![]],
@@ -540,48 +368,41 @@ fn expand(hir: &Hir) -> Result<Vec<Vec<Atom<'_>>>, String> {
         HirKind::Look(Look::Start | Look::StartLF | Look::StartCRLF) => vec![vec![Atom::Start]],
         HirKind::Look(Look::End | Look::EndLF | Look::EndCRLF) => vec![vec![Atom::End]],
         HirKind::Look(_) => return Err("uses word-boundary assertions".into()),
-        HirKind::Class(class) => match small_class(class) {
-            Some(chars) => chars
-                .chars()
-                .map(|c| vec![Atom::Text(c.to_string())])
-                .collect(),
-            None => vec![vec![Atom::Other(hir)]],
-        },
+        // `[ab]` (and `a|b`, which RE2 reads as a class) like an alternation;
+        // what is not printable ASCII is never in an origin.
+        HirKind::Class(class) if members(class).len() <= 8 => members(class)
+            .chars()
+            .map(|c| vec![Atom::Text(c.to_string())])
+            .collect(),
+        HirKind::Class(_) => vec![vec![Atom::Other(hir)]],
         HirKind::Capture(capture) => expand(&capture.sub)?,
         HirKind::Repetition(rep) if rep.max == Some(1) => {
-            let mut sequences = expand(&rep.sub)?;
-            if rep.min == 0 {
-                sequences.insert(0, vec![]);
-            }
-            sequences
+            let optional = if rep.min == 0 { vec![vec![]] } else { vec![] };
+            [optional, expand(&rep.sub)?].concat()
         }
+        HirKind::Repetition(rep) if rep.min == 0 => vec![vec![Atom::Other(hir)], vec![]],
         HirKind::Repetition(_) => vec![vec![Atom::Other(hir)]],
         HirKind::Concat(subs) => {
             let mut product = vec![vec![]];
             for sub in subs {
                 let tails = expand(sub)?;
-                let mut next = Vec::with_capacity(product.len() * tails.len());
-                for head in &product {
-                    for tail in &tails {
-                        let mut joined: Vec<Atom> = head.clone();
-                        joined.extend(tail.iter().cloned());
-                        next.push(joined);
-                    }
-                }
-                product = next;
-                if product.len() > MAX_ALTERNATIVES {
-                    break;
-                }
+                product = product
+                    .iter()
+                    .flat_map(|head| {
+                        tails
+                            .iter()
+                            .map(move |tail| [head.clone(), tail.clone()].concat())
+                    })
+                    .take(MAX_ALTERNATIVES + 1)
+                    .collect();
             }
             product
         }
-        HirKind::Alternation(subs) => {
-            let mut all = Vec::new();
-            for sub in subs {
-                all.extend(expand(sub)?);
-            }
-            all
-        }
+        HirKind::Alternation(subs) => subs
+            .iter()
+            .map(expand)
+            .collect::<Result<Vec<_>, _>>()?
+            .concat(),
     };
     if sequences.len() > MAX_ALTERNATIVES {
         return Err(format!(
@@ -602,94 +423,29 @@ fn merge_text<'h>(atoms: &[Atom<'h>]) -> Vec<Atom<'h>> {
     merged
 }
 
-fn with_tail<'h>(atoms: &[Atom<'h>], tail: &str) -> Vec<Atom<'h>> {
-    let mut atoms: Vec<Atom> = atoms
-        .iter()
-        .filter(|a| !matches!(a, Atom::End))
-        .cloned()
-        .collect();
-    atoms.push(Atom::Text(tail.to_string()));
-    merge_text(&atoms)
-}
-
-/// A sub-expression as a flat sequence, when it has no alternatives.
-fn sequence_of(hir: &Hir) -> Option<Vec<Atom<'_>>> {
-    let mut sequences = expand(hir).ok()?;
-    (sequences.len() == 1).then(|| merge_text(&sequences.remove(0)))
-}
-
-/// Splits the port off the end of the host part.
-fn split_port<'h>(atoms: &[Atom<'h>]) -> Result<(Vec<Atom<'h>>, Port), String> {
-    let mut atoms = atoms.to_vec();
-    if let [.., Atom::Text(before), Atom::Other(hir)] = atoms.as_slice() {
-        if before.ends_with(':') && is_digits_repetition(hir) {
-            let host = before[..before.len() - 1].to_string();
-            atoms.truncate(atoms.len() - 2);
-            if !host.is_empty() {
-                atoms.push(Atom::Text(host));
-            }
-            return Ok((atoms, Port::AnyNumber));
-        }
-    }
-    if let Some(Atom::Text(last)) = atoms.last() {
-        let after_host = last.rfind(']').map_or(0, |i| i + 1);
-        if let Some(colon) = last[after_host..].rfind(':').map(|i| i + after_host) {
-            let port = last[colon + 1..].to_string();
-            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("has a port \"{port}\" that is not a number"));
-            }
-            let host = last[..colon].to_string();
-            atoms.pop();
-            if !host.is_empty() {
-                atoms.push(Atom::Text(host));
-            }
-            return Ok((atoms, Port::Exact(port)));
-        }
-    }
-    Ok((atoms, Port::Default))
-}
-
-/// Joins the candidates into entries. `host` and `host:\d+` together are
-/// `host:*`; `host:\d+` alone requires a port, which no entry can say.
-fn merge_ports(candidates: Vec<Candidate>) -> Result<Vec<String>, String> {
-    let base = |c: &Candidate| match &c.host {
-        Host::Exact(host) => format!("{}://{host}", c.scheme),
-        Host::Subdomains(suffix) => format!("{}://*.{suffix}", c.scheme),
+/// A repetition that stands for a run of host characters: the characters it
+/// allows, and whether it crosses labels (`.*`, `([a-z0-9-]+\.)+`).
+fn wildcard(hir: &Hir) -> Option<(String, bool)> {
+    let HirKind::Repetition(rep) = hir.kind() else {
+        return None;
     };
-    let mut entries: Vec<String> = Vec::new();
-    for candidate in &candidates {
-        let origin = base(candidate);
-        let entry = match &candidate.port {
-            Port::Default if candidates.iter().any(|c| c.port == Port::AnyNumber && base(c) == origin) => {
-                format!("{origin}:*")
-            }
-            Port::Default => origin,
-            Port::Exact(port) => format!("{origin}:{port}"),
-            Port::AnyNumber if candidates.iter().any(|c| c.port == Port::Default && base(c) == origin) => {
-                format!("{origin}:*")
-            }
-            Port::AnyNumber => {
-                return Err(format!(
-                    "requires a port on {origin}, and the only entry for any port ({origin}:*) would also allow no port"
-                ))
-            }
-        };
-        if !entries.contains(&entry) {
-            entries.push(entry);
-        }
+    if let Some(class) = class_of(&rep.sub) {
+        let chars = members(class);
+        let crosses = chars.contains('.');
+        return (rep.max.is_none() || !crosses).then_some((chars, crosses));
     }
-    Ok(entries)
-}
-
-/// The members of a class of a few ASCII characters (`[ab]`, or `a|b`,
-/// which RE2 reads as a class), to multiply out like an alternation.
-fn small_class(class: &Class) -> Option<String> {
-    let ascii = match class {
-        Class::Unicode(u) => u.ranges().iter().all(|r| r.end().is_ascii()),
-        Class::Bytes(c) => c.ranges().iter().all(|r| r.end().is_ascii()),
-    };
-    let chars = ascii_members(class);
-    (ascii && chars.len() <= 8).then_some(chars)
+    // `([a-z0-9-]+\.)+`: labels, each with its dot.
+    let mut sequences = expand(&rep.sub).ok()?;
+    if sequences.len() != 1 || rep.max.is_some() {
+        return None;
+    }
+    match merge_text(&sequences.remove(0)).as_slice() {
+        [Atom::Other(label), Atom::Text(dot)] if dot == "." => {
+            let (chars, crosses) = wildcard(label)?;
+            (!crosses).then_some((chars, true))
+        }
+        _ => None,
+    }
 }
 
 fn class_of(hir: &Hir) -> Option<&Class> {
@@ -701,232 +457,20 @@ fn class_of(hir: &Hir) -> Option<&Class> {
 }
 
 /// The printable ASCII characters a class allows, in order.
-fn ascii_members(class: &Class) -> String {
-    (0x21u8..0x7f)
-        .filter(|&b| match class {
-            Class::Unicode(u) => u
-                .ranges()
-                .iter()
-                .any(|r| r.start() <= b as char && b as char <= r.end()),
-            Class::Bytes(c) => c.ranges().iter().any(|r| r.start() <= b && b <= r.end()),
-        })
-        .map(char::from)
-        .collect()
-}
-
-fn describe_class(chars: &str) -> String {
-    if chars.len() > 40 {
-        format!("{} characters", chars.len())
-    } else {
-        chars.to_string()
-    }
-}
-
-/// `.`: one character of (nearly) any kind.
-fn is_single_any_char(atom: &Atom) -> bool {
-    matches!(atom, Atom::Other(hir) if class_of(hir).is_some_and(is_any_class))
-}
-
-fn is_any_class(class: &Class) -> bool {
-    let chars = ascii_members(class);
-    chars.contains('.') && chars.contains('/') && chars.contains('a')
-}
-
-/// `.*`, `.+` and the like.
-fn is_any_repetition(hir: &Hir) -> bool {
-    matches!(hir.kind(), HirKind::Repetition(rep)
-        if rep.max.is_none() && class_of(&rep.sub).is_some_and(is_any_class))
-}
-
-/// `\d+`, `[0-9]{1,5}` and the like: any port number.
-fn is_digits_repetition(hir: &Hir) -> bool {
-    matches!(hir.kind(), HirKind::Repetition(rep)
-        if rep.min <= 1 && rep.max.is_none_or(|m| m >= 5)
-            && class_of(&rep.sub).is_some_and(|c| ascii_members(c) == "0123456789"))
-}
-
-/// The positions where `hir` can end a match that starts at one of `starts`.
-fn ends(hir: &Hir, input: &[u8], starts: &BTreeSet<usize>) -> BTreeSet<usize> {
-    match hir.kind() {
-        HirKind::Empty => starts.clone(),
-        HirKind::Literal(literal) => starts
+fn members(class: &Class) -> String {
+    let has = |b: u8| match class {
+        Class::Unicode(u) => u
+            .ranges()
             .iter()
-            .filter(|&&s| input[s..].starts_with(&literal.0))
-            .map(|&s| s + literal.0.len())
-            .collect(),
-        HirKind::Class(class) => starts
-            .iter()
-            .filter(|&&s| s < input.len() && class_has(class, input[s]))
-            .map(|&s| s + 1)
-            .collect(),
-        HirKind::Look(look) => starts
-            .iter()
-            .copied()
-            .filter(|&s| look_holds(*look, input, s))
-            .collect(),
-        HirKind::Repetition(rep) => repetition_ends(rep, input, starts),
-        HirKind::Capture(capture) => ends(&capture.sub, input, starts),
-        HirKind::Concat(subs) => subs
-            .iter()
-            .fold(starts.clone(), |at, sub| ends(sub, input, &at)),
-        HirKind::Alternation(subs) => subs
-            .iter()
-            .flat_map(|sub| ends(sub, input, starts))
-            .collect(),
-    }
-}
-
-fn repetition_ends(rep: &Repetition, input: &[u8], starts: &BTreeSet<usize>) -> BTreeSet<usize> {
-    let mut result = if rep.min == 0 {
-        starts.clone()
-    } else {
-        BTreeSet::new()
-    };
-    let mut current = starts.clone();
-    let mut count = 0;
-    while rep.max.is_none_or(|max| count < max) {
-        current = ends(&rep.sub, input, &current);
-        count += 1;
-        if count >= rep.min {
-            // Past the minimum, a position reached again adds nothing.
-            current.retain(|p| !result.contains(p));
-            result.extend(current.iter().copied());
-        }
-        if current.is_empty() {
-            break;
-        }
-    }
-    result
-}
-
-fn class_has(class: &Class, byte: u8) -> bool {
-    match class {
-        Class::Unicode(u) => {
-            byte.is_ascii()
-                && u.ranges()
-                    .iter()
-                    .any(|r| r.start() <= byte as char && byte as char <= r.end())
-        }
+            .any(|r| (r.start()..=r.end()).contains(&char::from(b))),
         Class::Bytes(c) => c
             .ranges()
             .iter()
-            .any(|r| r.start() <= byte && byte <= r.end()),
-    }
-}
-
-fn look_holds(look: Look, input: &[u8], at: usize) -> bool {
-    let word = |i: Option<usize>| {
-        i.and_then(|i| input.get(i))
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .any(|r| (r.start()..=r.end()).contains(&b)),
     };
-    let before = word(at.checked_sub(1));
-    let after = word(Some(at));
-    match look {
-        Look::Start => at == 0,
-        Look::End => at == input.len(),
-        Look::StartLF => at == 0 || input[at - 1] == b'\n',
-        Look::EndLF => at == input.len() || input[at] == b'\n',
-        Look::StartCRLF => at == 0 || matches!(input[at - 1], b'\n' | b'\r'),
-        Look::EndCRLF => at == input.len() || matches!(input[at], b'\n' | b'\r'),
-        Look::WordAscii | Look::WordUnicode => before != after,
-        Look::WordAsciiNegate | Look::WordUnicodeNegate => before == after,
-        Look::WordStartAscii | Look::WordStartUnicode => !before && after,
-        Look::WordEndAscii | Look::WordEndUnicode => before && !after,
-        Look::WordStartHalfAscii | Look::WordStartHalfUnicode => !before,
-        Look::WordEndHalfAscii | Look::WordEndHalfUnicode => !after,
-    }
+    (0x21u8..0x7f).filter(|&b| has(b)).map(char::from).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn translate(pattern: &str) -> Result<Vec<String>, String> {
-        let regex = SourceRegex::parse(pattern, Anchoring::Full, Subject::Origin)?;
-        regex.translate().map_err(|r| r.message)
-    }
-
-    #[test]
-    fn safe_shapes_translate() {
-        let cases: &[(&str, &[&str])] = &[
-            (r"^https://.*\.example\.com$", &["https://*.example.com"]),
-            (r"https://.+\.example\.com", &["https://*.example.com"]),
-            (r"https://app\.example\.com", &["https://app.example.com"]),
-            (
-                r"^https://([a-z0-9-]+\.)*example\.com$",
-                &["https://*.example.com", "https://example.com"],
-            ),
-            (
-                r"^https?://app\.example\.com$",
-                &["http://app.example.com", "https://app.example.com"],
-            ),
-            (r"^http://localhost(:\d+)?$", &["http://localhost:*"]),
-            (
-                r"(?i)^https://APP\.example\.com$",
-                &["https://app.example.com"],
-            ),
-            (
-                r"^https://(a|b)\.example\.com$",
-                &["https://a.example.com", "https://b.example.com"],
-            ),
-        ];
-        for (pattern, entries) in cases {
-            let expected: Vec<String> = entries.iter().map(|e| e.to_string()).collect();
-            assert_eq!(translate(pattern), Ok(expected), "{pattern}");
-        }
-    }
-
-    #[test]
-    fn unsafe_shapes_are_refused_with_an_example() {
-        let cases = [
-            (r"^https://.*example\.com$", "https://evilexample.com"),
-            (r"^https://app.example.com$", "https://appxexample.com"),
-            (
-                r"^https://app\.example\.com.*$",
-                "https://app.example.com.evil.net",
-            ),
-            (r".*\.example\.com", "any scheme"),
-            (r"^https://[^.]+\.example\.com$", "exactly one label"),
-            (r"^https://App\.example\.com$", "uppercase"),
-            (r"^https://[a-z]+\.example\.com$", "every character"),
-            (r"^https://app\.example\.com:\d+$", "requires a port"),
-        ];
-        for (pattern, why) in cases {
-            let refusal = translate(pattern).unwrap_err();
-            assert!(refusal.contains(why), "{pattern}: {refusal}");
-        }
-    }
-
-    #[test]
-    fn kong_anchors_only_the_last_alternative() {
-        let regex = SourceRegex::parse(
-            r"https://a\.example\.com|https://b\.example\.com",
-            Anchoring::KongStart,
-            Subject::Origin,
-        )
-        .unwrap();
-        assert!(regex.is_match("https://a.example.com.evil.net"));
-        assert!(!regex.is_match("https://b.example.com.evil.net"));
-        let refusal = regex.translate().unwrap_err();
-        assert!(refusal.over_broad);
-        assert!(
-            refusal.message.contains("https://a.example.com.evil.net"),
-            "{}",
-            refusal.message
-        );
-    }
-
-    #[test]
-    fn matcher_follows_re2() {
-        let regex =
-            SourceRegex::parse(r"a(b|cd)*e{2,3}", Anchoring::Full, Subject::Origin).unwrap();
-        for (value, matches) in [
-            ("aee", true),
-            ("abcdbeee", true),
-            ("abce", false),
-            ("aeeee", false),
-        ] {
-            assert_eq!(regex.is_match(value), matches, "{value}");
-        }
-    }
+fn covers_label(chars: &str) -> bool {
+    LABEL_CHARS.chars().all(|c| chars.contains(c))
 }

@@ -1,0 +1,235 @@
+//! Where a source's routes apply, as `match` entries, and the order that
+//! keeps the filter's first-match choosing the policy the source chose.
+//!
+//! What a `match` cannot say (a header condition, a regex path, a host
+//! pattern) is dropped from the scope, which then covers more requests than
+//! the source's route did: that is a [`Severity::Widening`] finding.
+
+use super::{Finding, Severity};
+use regex_syntax::hir::{Hir, HirKind, Look};
+use serde_json::Value;
+use std::cmp::Reverse;
+
+/// One `match` of a policy; an empty list means any host or path.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub hosts: Vec<String>,
+    /// Exact paths, or prefixes ending in `*`.
+    pub paths: Vec<String>,
+    pub ignore_case: bool,
+}
+
+impl Scope {
+    /// Whether some request falls in both scopes.
+    pub fn overlaps(&self, other: &Scope) -> bool {
+        let any_pair = |a: &[String], b: &[String], f: fn(&str, &str) -> bool| {
+            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| f(x, y)))
+        };
+        any_pair(&self.hosts, &other.hosts, hosts_overlap)
+            && any_pair(&self.paths, &other.paths, paths_overlap)
+    }
+
+    /// Sorts before the less specific: exact hosts, then `*.` suffixes,
+    /// longest first, then any host; within that (when the source prefers
+    /// the most specific path rather than the first route) exact paths, then
+    /// prefixes, longest first, then any path.
+    fn rank(&self, by_path: bool) -> (u8, Reverse<usize>, u8, Reverse<usize>) {
+        let (host_class, host_len) = match self.hosts.first() {
+            None => (2, 0),
+            Some(host) if host.starts_with("*.") => (1, host.len()),
+            Some(_) => (0, 0),
+        };
+        // Gateway API and Kong: an exact path before any prefix, longer first.
+        let longest = |prefix: bool| {
+            let lengths = self.paths.iter().filter(|p| p.ends_with('*') == prefix);
+            lengths.map(String::len).max()
+        };
+        let best_path = match (self.paths.is_empty(), longest(true)) {
+            (true, _) => (2, Reverse(0)),
+            (false, Some(len)) => (1, Reverse(len)),
+            (false, None) => (0, Reverse(longest(false).unwrap_or(0))),
+        };
+        let (path_class, path_len) = if by_path { best_path } else { (0, Reverse(0)) };
+        (host_class, Reverse(host_len), path_class, path_len)
+    }
+
+    /// The scope split by kind of host (exact, each `*.` suffix length, any),
+    /// since the source tries those kinds in that order.
+    fn by_host_kind(&self) -> Vec<Scope> {
+        let mut split: Vec<Scope> = Vec::new();
+        for host in &self.hosts {
+            let kind = |h: &str| h.strip_prefix("*.").map(str::len);
+            match split.iter_mut().find(|s| kind(&s.hosts[0]) == kind(host)) {
+                Some(scope) => scope.hosts.push(host.clone()),
+                None => split.push(Scope {
+                    hosts: vec![host.clone()],
+                    ..self.clone()
+                }),
+            }
+        }
+        if split.is_empty() {
+            split.push(self.clone());
+        }
+        split
+    }
+}
+
+fn hosts_overlap(a: &str, b: &str) -> bool {
+    let covers = |pattern: &str, host: &str| {
+        pattern
+            .strip_prefix('*')
+            .is_some_and(|suffix| host.ends_with(suffix))
+    };
+    a == b || covers(a, b) || covers(b, a)
+}
+
+fn paths_overlap(a: &str, b: &str) -> bool {
+    match (a.strip_suffix('*'), b.strip_suffix('*')) {
+        (Some(x), Some(y)) => x.starts_with(y) || y.starts_with(x),
+        (Some(x), None) => b.starts_with(x),
+        (None, Some(y)) => a.starts_with(y),
+        (None, None) => a == b,
+    }
+}
+
+/// Sorts `(route, scope)` pairs into the order the filter must try them.
+pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> {
+    let split =
+        |(route, scope): (usize, Scope)| scope.by_host_kind().into_iter().map(move |s| (route, s));
+    let mut placed: Vec<(usize, Scope)> = placed.into_iter().flat_map(split).collect();
+    placed.sort_by_key(|(_, scope)| scope.rank(by_path));
+    placed
+}
+
+/// The source's list of hosts at `at` as `match.hosts`: empty (any host)
+/// when the list is, or when one of them stands for any host.
+pub fn hosts(findings: &mut Vec<Finding>, at: &str, list: Option<&Value>) -> Vec<String> {
+    let hosts: Option<Vec<String>> = super::list(list)
+        .map(|(i, h)| host(findings, &format!("{at}[{i}]"), h.as_str().unwrap_or("*")))
+        .collect();
+    hosts.unwrap_or_default()
+}
+
+/// A host of the source as a `match.hosts` entry: `None` for any host. A
+/// pattern the filter cannot say is flagged and stands for any host.
+fn host(findings: &mut Vec<Finding>, source: &str, host: &str) -> Option<String> {
+    let host = host.trim().to_ascii_lowercase();
+    if host == "*" || host.is_empty() {
+        return None;
+    }
+    let (name, port) = match host
+        .rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Some((name, port)) => (name.to_string(), Some(port)),
+        None => (host.clone(), None),
+    };
+    if let Some(port) = port {
+        widening(findings, source, format!("\"{host}\" is only port {port}; match.hosts ignores the port, so the policy applies on every port of {name}"));
+    }
+    let inner_star = name.strip_prefix("*.").unwrap_or(&name).contains('*');
+    if inner_star {
+        widening(findings, source, format!("host pattern \"{host}\" has no match.hosts equivalent (only exact hosts and *.suffix); the policy applies to every host"));
+        return None;
+    }
+    Some(name)
+}
+
+/// The source's path conditions of one kind as `match.paths` entries.
+pub enum PathMatch<'a> {
+    Exact(&'a str),
+    /// Any path that starts with the text (`/v1` also matches `/v1beta`).
+    Prefix(&'a str),
+    /// The path and the paths under it, element by element (`/v1` matches
+    /// `/v1` and `/v1/x`, not `/v1beta`): Gateway API's `PathPrefix`,
+    /// Envoy's `path_separated_prefix`.
+    Segments(&'a str),
+    /// Full-match regex (RE2): carried only when it is a literal path or a
+    /// literal prefix followed by `.*`.
+    Regex(&'a str),
+}
+
+/// The entries for one path condition; `None` when it covers every path
+/// (a flagged regex, or the prefix `/`).
+pub fn path(
+    findings: &mut Vec<Finding>,
+    source: &str,
+    condition: PathMatch,
+) -> Option<Vec<String>> {
+    let literal = |p: &str| !p.contains('*') && p.starts_with('/');
+    let entries = match condition {
+        PathMatch::Prefix(p) | PathMatch::Segments(p) if p.is_empty() || p == "/" => return None,
+        PathMatch::Exact(p) if literal(p) => vec![p.to_string()],
+        PathMatch::Prefix(p) if literal(p) => vec![format!("{p}*")],
+        PathMatch::Segments(p) if literal(p) => {
+            let p = p.trim_end_matches('/');
+            vec![p.to_string(), format!("{p}/*")]
+        }
+        PathMatch::Regex(regex) => match regex_prefix(regex) {
+            Some(entry) if entry == "/*" => return None,
+            Some(entry) => vec![entry],
+            None => {
+                widening(findings, source, format!("path regex \"{regex}\" is not a literal path or prefix, which is all match.paths can say; the policy applies to every path"));
+                return None;
+            }
+        },
+        PathMatch::Exact(p) | PathMatch::Prefix(p) | PathMatch::Segments(p) => {
+            widening(findings, source, format!("path \"{p}\" cannot be a match.paths entry (it must start with / and hold no *); the policy applies to every path"));
+            return None;
+        }
+    };
+    Some(entries)
+}
+
+/// `/v1/.*` as `/v1/*`, `/health` as itself.
+fn regex_prefix(regex: &str) -> Option<String> {
+    let hir = regex_syntax::parse(regex).ok()?;
+    let mut parts = match hir.kind() {
+        HirKind::Concat(parts) => parts.as_slice(),
+        _ => std::slice::from_ref(&hir),
+    };
+    let look = |h: &Hir, at: Look| matches!(h.kind(), HirKind::Look(l) if *l == at);
+    if parts.first().is_some_and(|h| look(h, Look::Start)) {
+        parts = &parts[1..];
+    }
+    if parts.last().is_some_and(|h| look(h, Look::End)) {
+        parts = &parts[..parts.len() - 1];
+    }
+    // `.` leaves out only `\n`, which paths never hold.
+    let dot = |d: &str| regex_syntax::parse(d).ok();
+    let any = |h: &Hir| {
+        matches!(h.kind(), HirKind::Repetition(rep) if rep.min == 0 && rep.max.is_none()
+            && [dot("."), dot("(?s:.)")].contains(&Some((*rep.sub).clone())))
+    };
+    let split = parts
+        .iter()
+        .take_while(|h| matches!(h.kind(), HirKind::Literal(_)))
+        .count();
+    let (literals, rest) = parts.split_at(split);
+    let mut path = String::new();
+    for literal in literals {
+        if let HirKind::Literal(literal) = literal.kind() {
+            path.push_str(std::str::from_utf8(&literal.0).ok()?);
+        }
+    }
+    if !rest.iter().all(any) || !path.starts_with('/') || path.contains('*') {
+        return None;
+    }
+    if !rest.is_empty() {
+        path.push('*');
+    }
+    Some(path)
+}
+
+/// A condition of the source's route that no `match` can carry.
+pub fn lost_condition(findings: &mut Vec<Finding>, source: &str) {
+    widening(findings, source, "the route also matched on this; a policy matches on host and path only, so it applies to requests the route did not take");
+}
+
+pub fn widening(findings: &mut Vec<Finding>, source: &str, message: impl Into<String>) {
+    findings.push(Finding {
+        severity: Severity::Widening,
+        source: source.to_string(),
+        message: message.into(),
+    });
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Refreshes the Public Suffix List snapshot compiled into filter-core:
+#   filter-core/src/psl/suffixes.bin   the rules as a compact trie (format: filter-core/src/psl.rs)
+#   filter-core/src/psl/words.txt      the labels that trie writes as one symbol
+#   filter-core/src/psl/date.txt       the snapshot's date, shown by `cors-filter --version`
+# The list comes from the PyPI package `psl` (the list as published by
+# publicsuffix.org, IDNs in punycode, versioned by date), fetched with pip.
+# Usage: scripts/refresh-psl.sh [VERSION]    (e.g. 2025.5.26; default: the newest)
+# Then review the diff, run `cargo test -p filter-core`, and commit both files.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VERSION="${1:-}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "psl${VERSION:+==$VERSION}"
+
+python3 - "$work" "$ROOT/filter-core/src/psl" <<'EOF'
+import pathlib, re, sys, zipfile
+from collections import Counter
+
+work, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+wheel = next(work.glob("psl-*.whl"))
+version = re.match(r"psl-(\d+)\.(\d+)\.(\d+)-", wheel.name)
+date = "%s-%02d-%02d" % (version[1], int(version[2]), int(version[3]))
+text = zipfile.ZipFile(wheel).read("psl/psl.txt").decode("utf-8")
+
+
+def ascii_label(label):
+    label = label.lower()
+    if label.isascii():
+        return label
+    return "xn--" + label.encode("punycode").decode("ascii")
+
+
+# One node per label, children keyed by label; "" marks a node that is a
+# rule itself. Wildcard (`*`) and exception (`!label`) rules are children.
+trie = {}
+rules = 0
+for line in text.splitlines():
+    rule = line.strip().split(" ")[0]
+    if not rule or rule.startswith("//"):
+        continue
+    exception = rule.startswith("!")
+    labels = [ascii_label(l) for l in rule.lstrip("!").split(".")]
+    if exception:
+        labels[0] = "!" + labels[0]
+    node = trie
+    for label in reversed(labels):
+        node = node.setdefault(label, {})
+    node[""] = True
+    rules += 1
+
+
+def children(node):
+    return sorted(k for k in node if k)
+
+
+def serialize(node):
+    parts = []
+    for label in children(node):
+        child = node[label]
+        part = label if "" in child else "?" + label
+        if children(child):
+            part += "{" + serialize(child) + "}"
+        parts.append(part)
+    return ",".join(parts)
+
+
+# A top-level label without rules below it says nothing the engine does not
+# already assume: every single label is a public suffix.
+top = {label: node for label, node in trie.items() if children(node)}
+text = serialize(top)
+
+# Six bits a symbol: the 43 characters of the text, then the labels that save
+# the most as one symbol each (codes 43 to 62); 63 pads the end. Format:
+# filter-core/src/psl.rs.
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,{}?*!"
+assert set(text) <= set(ALPHABET), "unexpected character: %r" % (set(text) - set(ALPHABET))
+counts = Counter(re.findall(r"[a-z0-9\-]+", text))
+gain = lambda label: (len(label) - 1) * counts[label] - len(label)
+words = sorted(counts, key=lambda l: (-gain(l), l))[: 63 - len(ALPHABET)]
+word_code = {w: len(ALPHABET) + i for i, w in enumerate(words)}
+symbols = []
+for token in re.findall(r"[a-z0-9\-]+|.", text):
+    if token in word_code:
+        symbols.append(word_code[token])
+    else:
+        symbols.extend(ALPHABET.index(c) for c in token)
+bits = "".join(format(sym, "06b") for sym in symbols)
+bits += "1" * (-len(bits) % 8) + "1" * 8  # whole bytes, and one spare for the reader
+packed = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+(out / "suffixes.bin").write_bytes(packed)
+(out / "words.txt").write_text(",".join(words))
+(out / "date.txt").write_text(date)
+print(f"Public Suffix List {date}: {rules} rules, {len(symbols)} symbols, {len(packed)} bytes in {out / 'suffixes.bin'}")
+EOF
