@@ -1,5 +1,6 @@
 //! A real workerd running the Worker (`cloudflare-worker/worker.js` and its
-//! `build/`), forwarding to an [`Upstream`](crate::upstream::Upstream) through `ORIGIN_URL`.
+//! `build/`), forwarding to an [`Upstream`](crate::upstream::Upstream) through
+//! `ORIGIN_URL`.
 //!
 //! The config is generated Cap'n Proto text, as `workerd serve` reads it. The
 //! socket binds port 0 and workerd reports the port it got on its control
@@ -53,6 +54,26 @@ pub fn build_dir() -> PathBuf {
 /// `./build/index.js`, what worker-build generates.
 pub fn entry_module() -> PathBuf {
     crate::workspace_root().join("cloudflare-worker/worker.js")
+}
+
+/// Lays the Worker out in `dir` as in the crate: `worker.js` next to
+/// `build/index.js` and `build/index_bg.wasm` (from [`build_dir`]), the files
+/// that [`Module::built_worker`] names.
+///
+/// # Panics
+/// When a file cannot be copied.
+pub fn lay_out_worker(dir: &std::path::Path) {
+    let copy = |from: PathBuf, to: PathBuf| {
+        std::fs::copy(&from, &to)
+            .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", from.display(), to.display()));
+    };
+    let build = build_dir();
+    std::fs::create_dir_all(dir.join("build"))
+        .unwrap_or_else(|e| panic!("cannot create {}/build: {e}", dir.display()));
+    for file in ["index.js", "index_bg.wasm"] {
+        copy(build.join(file), dir.join("build").join(file));
+    }
+    copy(entry_module(), dir.join("worker.js"));
 }
 
 /// How the plugin JSON reaches the Worker's `CORS_CONFIG` binding.
@@ -132,20 +153,8 @@ impl Workerd {
         extras: &Extras,
     ) -> Result<Workerd, StartFailure> {
         let dir = TempDir::new("e2e-workerd");
-        let build = build_dir();
-        // Embedded files are found relative to the config file, laid out as
-        // in the crate: the entry module next to build/.
-        let copy = |from: PathBuf, to: PathBuf| {
-            std::fs::copy(&from, &to).unwrap_or_else(|e| {
-                panic!("cannot copy {} to {}: {e}", from.display(), to.display())
-            });
-        };
-        std::fs::create_dir(dir.path().join("build"))
-            .unwrap_or_else(|e| panic!("cannot create {}/build: {e}", dir.path().display()));
-        for file in ["index.js", "index_bg.wasm"] {
-            copy(build.join(file), dir.path().join("build").join(file));
-        }
-        copy(entry_module(), dir.path().join("worker.js"));
+        // Embedded files are found relative to the config file.
+        lay_out_worker(dir.path());
         let config_path = dir.path().join("workerd.capnp");
         std::fs::write(
             &config_path,
@@ -252,6 +261,11 @@ impl Workerd {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// stderr lines that betray a trap, a panic or an exception in the
     /// Worker. (The worker-build shim re-instantiates a trapped module on the
     /// next request, so later answers do not show a crash; these lines do.)
@@ -280,13 +294,9 @@ impl Drop for Workerd {
     }
 }
 
-/// The workerd config: the Worker on `127.0.0.1:0`, with outbound access to
-/// loopback (workerd's default network refuses it, and the upstream is there).
-pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
-    capnp_config_with(cors_config, origin_url, &Extras::default())
-}
-
-/// [`capnp_config`] with `extras`.
+/// The workerd config of the tests: the built Worker on `127.0.0.1:0`, with
+/// `cors_config`, `ORIGIN_URL` when given, and `extras`, fetching over the
+/// network (loopback included).
 pub fn capnp_config_with(
     cors_config: CorsConfig,
     origin_url: Option<&str>,
@@ -294,64 +304,177 @@ pub fn capnp_config_with(
 ) -> String {
     let mut bindings = Vec::new();
     match cors_config {
-        CorsConfig::Text(text) => {
-            bindings.push(format!(
-                "(name = \"CORS_CONFIG\", text = {})",
-                capnp_string(text)
-            ));
-        }
-        CorsConfig::Json(json) => {
-            bindings.push(format!(
-                "(name = \"CORS_CONFIG\", json = {})",
-                capnp_string(json)
-            ));
-        }
+        CorsConfig::Text(text) => bindings.push(Binding::Text("CORS_CONFIG".into(), text.into())),
+        CorsConfig::Json(json) => bindings.push(Binding::Json("CORS_CONFIG".into(), json.into())),
         CorsConfig::Absent => {}
     }
     if let Some(url) = origin_url {
-        bindings.push(format!(
-            "(name = \"ORIGIN_URL\", text = {})",
-            capnp_string(url)
-        ));
+        bindings.push(Binding::Text("ORIGIN_URL".into(), url.into()));
     }
-    bindings.extend(extras.bindings.iter().cloned());
-    let modules: Vec<String> = extras
-        .internal_modules
-        .iter()
-        .map(|(name, source)| {
-            format!(
-                "(name = {}, esModule = {}, internal = true)",
-                capnp_string(name),
-                capnp_string(source)
-            )
-        })
-        .collect();
-    format!(
-        r#"using Workerd = import "/workerd/workerd.capnp";
+    bindings.extend(extras.bindings.iter().cloned().map(Binding::Capnp));
+    Config {
+        modules: Module::built_worker(),
+        bindings,
+        outbound: Outbound::Network,
+        internal_modules: extras.internal_modules.clone(),
+    }
+    .to_capnp()
+}
+
+/// One module of a Worker, embedded from a file beside the config.
+#[derive(Debug, Clone)]
+pub enum Module {
+    /// An ES module (JavaScript); the first one is the entry point.
+    Es(String),
+    /// A compiled Wasm module, imported by that name.
+    Wasm(String),
+}
+
+impl Module {
+    /// The built Worker's modules, as [`lay_out_worker`] places them: the
+    /// entry `worker.js`, the `build/index.js` it imports, and the
+    /// `build/index_bg.wasm` that imports.
+    pub fn built_worker() -> Vec<Module> {
+        vec![
+            Module::Es("worker.js".into()),
+            Module::Es("build/index.js".into()),
+            Module::Wasm("build/index_bg.wasm".into()),
+        ]
+    }
+}
+
+/// A binding of the Worker's `env`.
+#[derive(Debug, Clone)]
+pub enum Binding {
+    /// A text binding (a wrangler var written as a string): any text.
+    Text(String, String),
+    /// A JSON binding (a wrangler `[vars]` table): the Worker sees an
+    /// object. It must be valid JSON, or workerd refuses its own config.
+    Json(String, String),
+    /// A text binding holding a file beside the config.
+    TextFile(String, String),
+    /// A binding written in Cap'n Proto text, such as a wrapped binding
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    Capnp(String),
+}
+
+/// Where the Worker's `fetch()` goes.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// The network, loopback included (workerd's default network refuses
+    /// it, and a test's upstream is there).
+    Network,
+    /// A second Worker, this ES module beside the config: every fetch
+    /// reaches it without crossing a socket (a benchmark's upstream).
+    Worker(String),
+}
+
+/// The one generator of workerd configs, for the tests, the `serve` binary
+/// and through it the scripts: a Worker of `modules` with `bindings` on
+/// `127.0.0.1:0` (workerd reports the port on its control descriptor,
+/// `--control-fd`), fetching through `outbound`. Files are embedded
+/// relative to the config file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Worker's modules, the entry point first.
+    pub modules: Vec<Module>,
+    /// Its bindings.
+    pub bindings: Vec<Binding>,
+    /// Where its fetches go.
+    pub outbound: Outbound,
+    /// Internal ES modules `(name, source)` of an extension, for wrapped
+    /// bindings.
+    pub internal_modules: Vec<(String, String)>,
+}
+
+impl Config {
+    /// The config as `workerd serve` reads it (Cap'n Proto text).
+    pub fn to_capnp(&self) -> String {
+        let modules: Vec<String> = self
+            .modules
+            .iter()
+            .map(|module| match module {
+                Module::Es(file) => {
+                    format!("(name = {0}, esModule = embed {0})", capnp_string(file))
+                }
+                Module::Wasm(file) => format!("(name = {0}, wasm = embed {0})", capnp_string(file)),
+            })
+            .collect();
+        let bindings: Vec<String> = self
+            .bindings
+            .iter()
+            .map(|binding| match binding {
+                Binding::Text(name, text) => {
+                    format!(
+                        "(name = {}, text = {})",
+                        capnp_string(name),
+                        capnp_string(text)
+                    )
+                }
+                Binding::Json(name, json) => {
+                    format!(
+                        "(name = {}, json = {})",
+                        capnp_string(name),
+                        capnp_string(json)
+                    )
+                }
+                Binding::TextFile(name, file) => format!(
+                    "(name = {}, text = embed {})",
+                    capnp_string(name),
+                    capnp_string(file)
+                ),
+                Binding::Capnp(text) => text.clone(),
+            })
+            .collect();
+        let internal_modules: Vec<String> = self
+            .internal_modules
+            .iter()
+            .map(|(name, source)| {
+                format!(
+                    "(name = {}, esModule = {}, internal = true)",
+                    capnp_string(name),
+                    capnp_string(source)
+                )
+            })
+            .collect();
+        let (outbound_service, outbound_worker) = match &self.outbound {
+            Outbound::Network => (
+                r#"(name = "outbound", network = (allow = ["public", "private", "local"]))"#
+                    .to_string(),
+                String::new(),
+            ),
+            Outbound::Worker(file) => (
+                r#"(name = "outbound", worker = .outbound)"#.to_string(),
+                format!(
+                    "\nconst outbound :Workerd.Worker = (\n  modules = [(name = {0}, esModule = embed {0})],\n  compatibilityDate = \"{COMPATIBILITY_DATE}\",\n);\n",
+                    capnp_string(file)
+                ),
+            ),
+        };
+        format!(
+            r#"using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "net", network = (allow = ["public", "private", "local"])),
+    {outbound_service},
   ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
   extensions = [(modules = [{}])],
 );
 
 const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "build/index.js", esModule = embed "build/index.js"),
-    (name = "build/index_bg.wasm", wasm = embed "build/index_bg.wasm"),
-  ],
+  modules = [{}],
   compatibilityDate = "{COMPATIBILITY_DATE}",
   bindings = [{}],
-  globalOutbound = "net",
+  globalOutbound = "outbound",
 );
-"#,
-        modules.join(", "),
-        bindings.join(", ")
-    )
+{outbound_worker}"#,
+            internal_modules.join(", "),
+            modules.join(", "),
+            bindings.join(", ")
+        )
+    }
 }
 
 /// A Cap'n Proto text literal holding `text` exactly.
