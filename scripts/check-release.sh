@@ -3,7 +3,7 @@
 # - every .sha256 file matches its artifact (sha256sum --check);
 # - skopeo, a real OCI client, reads the image archive: one layer, a tar
 #   whose only file is plugin.wasm, and that file is the module, byte for byte;
-# - the Worker bundle holds the built Worker's script and its wasm.
+# - the Worker bundle holds the Worker's entry module and its wasm.
 # Usage: scripts/check-release.sh [OUT_DIR]   (default target/dist)
 set -euo pipefail
 
@@ -37,8 +37,10 @@ echo "ok   $archive: skopeo reads one layer ${layers[0]}, holding plugin.wasm = 
 bundle=$(ls cors-filter-worker-*.tar.gz)
 mkdir "$WORK/bundle"
 tar -xzf "$bundle" -C "$WORK/bundle"
-[ -f "$WORK/bundle/index.js" ] || fail "$bundle: no index.js"
+# The entry module keeps the name of the kit's `main` (wrangler.toml).
+entry=$(sed -n 's/^main = "\(.*\)"/\1/p' "$ROOT/deploy/cloudflare/wrangler.toml")
+[ -f "$WORK/bundle/$(basename "$entry")" ] || fail "$bundle: no $(basename "$entry")"
 wasm=("$WORK"/bundle/*index_bg.wasm)
 [ "${#wasm[@]}" -eq 1 ] && [ "$(sha "${wasm[0]}")" = "$(sha "$ROOT/cloudflare-worker/build/index_bg.wasm")" ] ||
   fail "$bundle: its wasm is not cloudflare-worker/build/index_bg.wasm"
-echo "ok   $bundle: index.js and the Worker's wasm"
+echo "ok   $bundle: $(basename "$entry") and the Worker's wasm"

@@ -77,6 +77,7 @@ DIGEST=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$OUT/$IMAGE")
 #    (build-wasm.sh built the Worker above).
 mkdir -p "$WORK/worker"
 cp -r "$ROOT/cloudflare-worker/build" "$WORK/worker/build"
+cp "$ROOT/cloudflare-worker/worker.js" "$WORK/worker/"
 sed '/^\[build\]$/,/^$/d' "$ROOT/deploy/cloudflare/wrangler.toml" >"$WORK/worker/wrangler.toml"
 (cd "$WORK/worker" && "$WRANGLER_BIN" deploy --dry-run --outdir "$WORK/bundle" >"$WORK/wrangler.log" 2>&1) || {
   cat "$WORK/wrangler.log" >&2

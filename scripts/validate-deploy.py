@@ -182,6 +182,7 @@ def main():
         # so package the existing build/ without the [build] step.
         kit = Path(tmp) / "worker"
         shutil.copytree(WORKER_BUILD, kit / "build")
+        shutil.copy(WORKER_BUILD.parent / "worker.js", kit / "worker.js")
         without_build = re.sub(r"^\[build\]\n(?:\w.*\n)*", "", wrangler_toml, flags=re.M)
         (kit / "wrangler.toml").write_text(without_build)
         for name, env in environments.items():
