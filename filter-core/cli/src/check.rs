@@ -269,7 +269,7 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
             } else if let Some(suffix) = filter_core::covers_public_suffix(origin) {
                 warn(field, Some(quote(origin)), "wildcard_over_public_suffix", format!(
                     "{suffix} is a public suffix: anyone can register a domain under it, so this trusts strangers' sites; list your own domains instead (with allow_credentials the filter refuses it)"));
-            } else if production && is_loopback(origin) {
+            } else if production && filter_core::is_loopback_origin(origin) {
                 warn(field, Some(quote(origin)), "loopback_origin_in_production",
                     "a loopback origin in a production config: any program or dev server on a user's own machine can call this API with the user's session; keep it to development configs".into());
             }
@@ -282,15 +282,4 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
         }
     }
     warnings
-}
-
-/// Whether an origin's host is the user's own machine. The engine decides:
-/// with credentials it accepts a plain-http origin on such a host only.
-fn is_loopback(origin: &str) -> bool {
-    let Some((_, host)) = origin.split_once("://") else {
-        return false;
-    };
-    let probe = serde_json::json!({"policies": [{"name": "probe",
-        "allow_origins": [format!("http://{host}")], "allow_credentials": true}]});
-    Config::from_json(probe.to_string().as_bytes()).is_ok()
 }

@@ -4,7 +4,7 @@ use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
 use crate::{ExitStatus, Expect, Output};
-use filter_core::{Action, Config, Denial, Mode, PluginConfig, Policy, PolicyConfig, Problem};
+use filter_core::{Action, Config, Denial, PluginConfig, Policy, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -205,7 +205,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
                 && model.allow_headers.iter().any(|h| h == "*")
             {
                 "\"*\" in allow_headers covers every name but Authorization, which must be listed by name (as the Fetch Standard rules)".to_string()
-            } else if !is_header_name(&name) {
+            } else if !filter_core::is_token(name.as_bytes()) {
                 format!("\"{name}\" is not a header name: the Access-Control-Request-Headers value is malformed")
             } else {
                 format!("add \"{name}\" to allow_headers, or stop sending it from the page")
@@ -216,19 +216,6 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
     explanation
 }
 
-/// Whether the engine takes `name` as a header name: it accepts it in
-/// `allow_headers`, or refuses it for a reason other than its spelling.
-fn is_header_name(name: &str) -> bool {
-    let probe = serde_json::json!({"policies": [{"name": "probe",
-        "allow_origins": ["*"], "allow_headers": [name]}]});
-    match Config::from_json(probe.to_string().as_bytes()) {
-        Ok(_) => true,
-        Err(errors) => errors
-            .iter()
-            .all(|e| !matches!(e.problem(), Problem::NotAHeaderName | Problem::EmptyString)),
-    }
-}
-
 /// Why `model` does not take the request: its hosts or its paths, each asked
 /// of the engine alone.
 fn outside(model: &PolicyConfig, request: &HttpRequest) -> String {
@@ -237,9 +224,8 @@ fn outside(model: &PolicyConfig, request: &HttpRequest) -> String {
         alone.r#match.hosts = hosts;
         alone.r#match.paths = paths;
         let config = PluginConfig {
-            schema: None,
-            mode: Mode::Enforce,
             policies: vec![alone],
+            ..PluginConfig::default()
         };
         Config::compile(&config).is_ok_and(|c| {
             (c.policy_for(request.authority.as_bytes(), request.path.as_bytes())).is_some()

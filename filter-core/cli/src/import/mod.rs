@@ -243,7 +243,7 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         message,
         findings: Vec::new(),
     };
-    let documents = parse_documents(text).map_err(plain)?;
+    let documents = crate::yaml::documents(text).map_err(plain)?;
     let routes = (source.read)(&documents);
     if routes.iter().all(|r| r.cors.is_none()) {
         return Err(plain(format!(
@@ -328,16 +328,10 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         });
     }
     let config = PluginConfig {
-        schema: None,
-        mode: Default::default(),
         policies,
+        ..PluginConfig::default()
     };
     Ok(Imported { config, findings })
-}
-
-/// YAML or JSON (JSON is YAML), one document or several separated by `---`.
-fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    crate::yaml::documents(text)
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
@@ -441,9 +435,8 @@ type Complaint = (Option<(usize, usize)>, Severity, String);
 
 fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
     let config = PluginConfig {
-        schema: None,
-        mode: Default::default(),
         policies: vec![policy.clone()],
+        ..PluginConfig::default()
     };
     let Err(errors) = Config::compile(&config) else {
         return Vec::new();
