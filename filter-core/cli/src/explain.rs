@@ -8,7 +8,7 @@ use filter_core::{Action, Config, Denial, PluginConfig, Policy, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Explanation {
     request: RequestView,
     mode: &'static str,
@@ -30,7 +30,7 @@ struct Explanation {
     hints: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct RequestView {
     method: String,
     url: String,
@@ -50,7 +50,7 @@ struct Unmatched {
 }
 
 /// What happens on the wire.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Answer {
     /// `respond` (answered at the edge), `forward` (sent on, response
     /// edited), `pass` (shadow mode: nothing changes) or `untouched` (no
@@ -132,22 +132,12 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
         } else {
             "enforce"
         },
-        policy: None,
-        unmatched: Vec::new(),
         preflight: engine_request.is_preflight(),
-        outcome: None,
         answer: Answer {
             kind: "untouched",
-            status: None,
-            headers: Vec::new(),
-            removes_upstream_cors_headers: false,
+            ..Answer::default()
         },
-        enforce: None,
-        denial: None,
-        closest_origin: None,
-        allowed_methods: None,
-        allowed_headers: None,
-        hints: Vec::new(),
+        ..Explanation::default()
     };
     let Some(policy) = config.policy_for(request.authority.as_bytes(), request.path.as_bytes())
     else {
@@ -256,15 +246,15 @@ fn answer(policy: &Policy, action: &Action) -> Answer {
             kind: "respond",
             status: Some(*status),
             headers: pairs(headers),
-            removes_upstream_cors_headers: false,
+            ..Answer::default()
         },
         Action::Forward { allow_origin } => {
             let edits = policy.edit_response(*allow_origin, std::iter::empty());
             Answer {
                 kind: "forward",
-                status: None,
                 headers: pairs(&edits.set),
                 removes_upstream_cors_headers: true,
+                ..Answer::default()
             }
         }
     }

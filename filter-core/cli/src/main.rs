@@ -126,8 +126,8 @@ struct ExplainArgs {
     #[arg(long, conflicts_with = "raw")]
     header: Vec<String>,
     /// The scheme of a raw request given in origin form (GET /path).
-    #[arg(long, requires = "raw", default_value = "https")]
-    scheme: Scheme,
+    #[arg(long, requires = "raw", default_value = "https", value_parser = ["http", "https"])]
+    scheme: String,
     /// Exit 4 unless the outcome is this. allowed: preflight_allowed or
     /// actual_allowed; denied: preflight_denied_*, actual_denied or
     /// actual_rejected. A request without Origin, same-origin or outside
@@ -137,12 +137,6 @@ struct ExplainArgs {
     /// Write the explanation as JSON.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Scheme {
-    Http,
-    Https,
 }
 
 /// What `explain --expect` asserts.
@@ -259,17 +253,22 @@ fn fail(status: ExitStatus, message: &str) -> ExitStatus {
 fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
     let mut found = source::configs(&args.path, &read_input(&args.path)?)?;
     if let Some(name) = &args.select {
-        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+        let names = names(&found);
         found.retain(|f| &f.name == name);
         if found.is_empty() {
+            let path = &args.path;
             return Err(format!(
-                "no config named \"{name}\" in {}: it has {}",
-                args.path,
-                names.join(", ")
+                "no config named \"{name}\" in {path}: it has {names}"
             ));
         }
     }
     Ok(found)
+}
+
+/// The names of the configs found, quoted, for a message.
+fn names(found: &[source::Found]) -> String {
+    let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+    names.join(", ")
 }
 
 fn check_command(args: &CheckArgs) -> ExitStatus {
@@ -316,11 +315,7 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
             )
         }
         (Some(_), ..) => {
-            let scheme = match args.scheme {
-                Scheme::Http => "http",
-                Scheme::Https => "https",
-            };
-            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, scheme))
+            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, &args.scheme))
         }
         (None, Some(method), Some(url)) => {
             request::HttpRequest::from_flags(method, url, &args.header)
@@ -341,13 +336,8 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
         Err(message) => return fail(ExitStatus::Refused, &message),
     };
     if found.len() > 1 {
-        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
-        let message = format!(
-            "{} holds {} configs ({}): pick one with --select",
-            args.config.path,
-            found.len(),
-            names.join(", ")
-        );
+        let (path, count, names) = (&args.config.path, found.len(), names(&found));
+        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
         return fail(ExitStatus::Usage, &message);
     }
     let Some(config) = found.pop() else {
@@ -387,37 +377,36 @@ fn import_command(args: &ImportArgs) -> ExitStatus {
         name: args.name.as_deref(),
         accept_widening: args.accept_widening,
     };
+    let result = import::import(source, &text, &options);
+    let report = match &result {
+        Ok(imported) => ImportReport {
+            config: Some(&imported.config),
+            error: None,
+            findings: &imported.findings,
+        },
+        Err(failure) => ImportReport {
+            config: None,
+            error: Some(&failure.message),
+            findings: &failure.findings,
+        },
+    };
     let mut output = Output { json: args.json };
-    match import::import(source, &text, &options) {
-        Ok(imported) => {
-            if output.json {
-                output.json_out(&ImportReport {
-                    config: Some(&imported.config),
-                    error: None,
-                    findings: &imported.findings,
-                });
-            } else {
-                output.json_out(&imported.config);
-                output.err(&import::render_findings(&imported.findings));
-            }
-            if args.strict && !imported.findings.is_empty() {
-                ExitStatus::Warnings
-            } else {
-                ExitStatus::Ok
-            }
+    if output.json {
+        output.json_out(&report);
+    } else {
+        if let Some(config) = report.config {
+            output.json_out(config);
         }
-        Err(failure) => {
-            if output.json {
-                output.json_out(&ImportReport {
-                    config: None,
-                    error: Some(&failure.message),
-                    findings: &failure.findings,
-                });
-            } else {
-                output.err(&import::render_findings(&failure.findings));
-                output.err(&format!("cors-filter: {}\n", failure.message));
-            }
-            ExitStatus::Refused
+        output.err(&import::render_findings(report.findings));
+        if let Some(error) = report.error {
+            output.err(&format!("cors-filter: {error}\n"));
         }
+    }
+    match report {
+        ImportReport { error: Some(_), .. } => ExitStatus::Refused,
+        ImportReport { findings, .. } if args.strict && !findings.is_empty() => {
+            ExitStatus::Warnings
+        }
+        _ => ExitStatus::Ok,
     }
 }
