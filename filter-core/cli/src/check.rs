@@ -38,7 +38,7 @@ pub struct Warning {
 }
 
 /// What `check` found in one config; `--json` writes it as is.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 pub struct Report {
     /// Where the config was found, when it was embedded in another file.
     source: Option<String>,
@@ -70,10 +70,7 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
     let mut report = Report {
         source: source.map(str::to_string),
         status: "refused",
-        mode: None,
-        policies: Vec::new(),
-        warnings: Vec::new(),
-        errors: Vec::new(),
+        ..Report::default()
     };
     let config = match Config::from_json(json) {
         Ok(config) => config,

@@ -100,6 +100,21 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Records a finding about `source`.
+pub fn flag(
+    findings: &mut Vec<Finding>,
+    severity: Severity,
+    source: &str,
+    message: impl Into<String>,
+) {
+    let (source, message) = (source.to_string(), message.into());
+    findings.push(Finding {
+        severity,
+        source,
+        message,
+    });
+}
+
 /// A value from the source and where it came from, so that a finding about
 /// it can point back.
 #[derive(Debug, Clone)]
@@ -133,12 +148,7 @@ impl Draft {
     }
 
     pub fn flag(&mut self, severity: Severity, source: &str, message: impl Into<String>) {
-        let (source, message) = (source.to_string(), message.into());
-        self.findings.push(Finding {
-            severity,
-            source,
-            message,
-        });
+        flag(&mut self.findings, severity, source, message);
     }
 
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
@@ -261,11 +271,8 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
             if policy.is_some() {
                 findings.extend(route.findings);
             } else {
-                findings.push(Finding {
-                    severity: Severity::Untranslatable,
-                    source: route.source.clone(),
-                    message: "no origin could be carried over, so the route gets no policy".into(),
-                });
+                let why = "no origin could be carried over, so the route gets no policy";
+                flag(&mut findings, Severity::Untranslatable, &route.source, why);
             }
         }
         built.push((route.source, route.name, route.scopes, policy));

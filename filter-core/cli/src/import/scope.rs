@@ -213,9 +213,5 @@ pub fn lost_condition(findings: &mut Vec<Finding>, source: &str) {
 }
 
 pub fn widening(findings: &mut Vec<Finding>, source: &str, message: impl Into<String>) {
-    findings.push(Finding {
-        severity: Severity::Widening,
-        source: source.to_string(),
-        message: message.into(),
-    });
+    super::flag(findings, Severity::Widening, source, message);
 }
