@@ -118,7 +118,7 @@ fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Poli
             (at, Some(config)),
         ]
     });
-    let route_cors = fields.get("route").and_then(|r| r.get("cors"));
+    let route_cors = fields.get("route").map(|r| &r["cors"]);
     let legacy = [
         (format!("{path}cors."), fields.get("cors")),
         (format!("{path}route.cors."), route_cors),
@@ -152,12 +152,7 @@ fn route_match(
             "prefix" => PathMatch::Prefix(text),
             "path" => PathMatch::Exact(text),
             "path_separated_prefix" => PathMatch::Segments(text),
-            "safe_regex" => PathMatch::Regex(
-                value
-                    .get("regex")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            ),
+            "safe_regex" => PathMatch::Regex(value["regex"].as_str().unwrap_or_default()),
             "case_sensitive" => {
                 scope.ignore_case = value.get("value").unwrap_or(value) == &Value::Bool(false);
                 continue;
@@ -189,7 +184,7 @@ fn policy((path, policy): Policy) -> Draft {
         let flag = value.get("value").unwrap_or(value).as_bool();
         match (key.as_str(), flag, items) {
             ("allow_origin_string_match", _, _) => {
-                for (i, matcher) in list(Some(value)) {
+                for (i, matcher) in list(value) {
                     string_match(&mut draft, &format!("{source}[{i}]"), matcher);
                 }
             }
@@ -238,11 +233,8 @@ fn policy((path, policy): Policy) -> Draft {
 /// A `RuntimeFractionalPercent`'s default as a percentage.
 fn percent(value: &Value) -> Option<u64> {
     let fraction = value.get("default_value")?;
-    let numerator = fraction
-        .get("numerator")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let per = match fraction.get("denominator").and_then(Value::as_str) {
+    let numerator = fraction["numerator"].as_u64().unwrap_or(0);
+    let per = match fraction["denominator"].as_str() {
         Some("TEN_THOUSAND") => 100,
         Some("MILLION") => 10_000,
         _ => 1,

@@ -193,9 +193,11 @@ impl Route {
     }
 }
 
-/// A JSON list's elements with their positions; none when it is no list.
-pub fn list(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+/// A JSON list's elements with their positions; none when it is no list
+/// (or no value: `fields.get(key)` and `&value[key]` both do).
+pub fn list<'a>(value: impl Into<Option<&'a Value>>) -> impl Iterator<Item = (usize, &'a Value)> {
     value
+        .into()
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -491,7 +493,7 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
         );
     }
     let mut items = Vec::new();
-    for (i, entry) in list(Some(value)) {
+    for (i, entry) in list(value) {
         let source = format!("{source}[{i}]");
         match entry.as_str() {
             Some(value) => items.push(Item {

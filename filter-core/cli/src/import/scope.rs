@@ -89,7 +89,11 @@ pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> 
 
 /// The source's list of hosts at `at` as `match.hosts`: empty (any host)
 /// when the list is, or when one of them stands for any host.
-pub fn hosts(findings: &mut Vec<Finding>, at: &str, list: Option<&Value>) -> Vec<String> {
+pub fn hosts<'a>(
+    findings: &mut Vec<Finding>,
+    at: &str,
+    list: impl Into<Option<&'a Value>>,
+) -> Vec<String> {
     let hosts: Option<Vec<String>> = super::list(list)
         .map(|(i, h)| host(findings, &format!("{at}[{i}]"), h.as_str().unwrap_or("*")))
         .collect();
