@@ -185,13 +185,7 @@ fn allows(entry: &str, origin: &str) -> bool {
     let Ok(config) = Config::from_json(probe.to_string().as_bytes()) else {
         return false;
     };
-    let request = filter_core::Request {
-        method: b"GET",
-        origin: Some(origin.as_bytes()),
-        ..filter_core::Request::default()
-    };
-    (config.policies().first())
-        .is_some_and(|p| p.decide(&request).outcome == filter_core::Outcome::ActualAllowed)
+    (config.policies().first()).is_some_and(|p| p.allows_origin(origin.as_bytes()))
 }
 
 /// `scheme://host[:port]` split; the host may be a bracketed IPv6 address.

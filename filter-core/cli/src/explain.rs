@@ -4,7 +4,7 @@ use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
 use crate::{ExitStatus, Expect, Output};
-use filter_core::{Action, Config, Denial, PluginConfig, Policy, PolicyConfig};
+use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -141,11 +141,11 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
     };
     let Some(policy) = config.policy_for(request.authority.as_bytes(), request.path.as_bytes())
     else {
-        explanation.unmatched = (models.iter().enumerate())
-            .map(|(index, model)| Unmatched {
-                policy: model.name.clone(),
-                index,
-                reason: outside(model, request),
+        explanation.unmatched = (config.policies().iter())
+            .map(|policy| Unmatched {
+                policy: policy.name().to_string(),
+                index: policy.index(),
+                reason: outside(policy, request),
             })
             .collect();
         return explanation;
@@ -206,31 +206,16 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
     explanation
 }
 
-/// Why `model` does not take the request: its hosts or its paths, each asked
-/// of the engine alone.
-fn outside(model: &PolicyConfig, request: &HttpRequest) -> String {
-    let fits = |hosts: Option<Vec<String>>, paths: Option<Vec<String>>| {
-        let mut alone = model.clone();
-        alone.r#match.hosts = hosts;
-        alone.r#match.paths = paths;
-        let config = PluginConfig {
-            policies: vec![alone],
-            ..PluginConfig::default()
-        };
-        Config::compile(&config).is_ok_and(|c| {
-            (c.policy_for(request.authority.as_bytes(), request.path.as_bytes())).is_some()
-        })
-    };
+/// Why `policy` does not take the request: its hosts or its paths.
+fn outside(policy: &Policy, request: &HttpRequest) -> String {
     let path = request.path.split(['?', '#']).next().unwrap_or_default();
-    if !fits(model.r#match.hosts.clone(), None) {
-        format!(
-            "host {} is not in match.hosts",
-            quote(&request.host().to_ascii_lowercase())
-        )
-    } else if !fits(None, model.r#match.paths.clone()) {
-        format!("path {} is not in match.paths", quote(path))
-    } else {
-        "its match fits, yet the filter did not pick it".to_string()
+    match policy.matches(request.authority.as_bytes(), request.path.as_bytes()) {
+        (false, _) => {
+            let host = quote(&request.host().to_ascii_lowercase());
+            format!("host {host} is not in match.hosts")
+        }
+        (true, false) => format!("path {} is not in match.paths", quote(path)),
+        (true, true) => "its match fits, yet the filter did not pick it".to_string(),
     }
 }
 
