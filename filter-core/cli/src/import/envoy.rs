@@ -244,19 +244,15 @@ fn percent(value: &Value) -> Option<u64> {
 
 /// Protobuf JSON may spell fields in lowerCamelCase (`allowOriginStringMatch`).
 fn snake_case_keys(value: &Value) -> Value {
-    let snake_case = |key: &str| {
-        let mut out = String::with_capacity(key.len() + 4);
-        for c in key.chars() {
-            if c.is_ascii_uppercase() && !key.starts_with('@') {
+    let snake_case = |key: &String| match key.starts_with('@') {
+        true => key.clone(),
+        false => key.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
                 out.push('_');
             }
-            out.push(if key.starts_with('@') {
-                c
-            } else {
-                c.to_ascii_lowercase()
-            });
-        }
-        out
+            out.push(c.to_ascii_lowercase());
+            out
+        }),
     };
     match value {
         Value::Object(fields) => Value::Object(
