@@ -3,7 +3,7 @@
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::{ExitStatus, Output};
+use crate::{err, out, ExitStatus};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
@@ -101,7 +101,7 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
 }
 
 /// The report as text: the verdict and policies on stdout, a refusal on stderr.
-pub fn render(report: &Report, output: &mut Output) {
+pub fn render(report: &Report) {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut text = String::new();
@@ -114,7 +114,7 @@ pub fn render(report: &Report, output: &mut Output) {
         for error in &report.errors {
             let _ = writeln!(text, "{}", error.message);
         }
-        return output.err(&text);
+        return err(&text);
     }
     let mode = spelling(&report.mode);
     let _ = writeln!(
@@ -144,7 +144,7 @@ pub fn render(report: &Report, output: &mut Output) {
             w.field, w.message, w.code
         );
     }
-    output.out(&text);
+    out(&text);
 }
 
 /// A string as JSON, the way the engine quotes values in its messages.

@@ -3,7 +3,7 @@
 use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
-use crate::{ExitStatus, Expect, Output};
+use crate::{err, json_out, out, ExitStatus, Expect};
 use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use std::fmt::Write;
@@ -74,26 +74,22 @@ struct DenialView {
     message: String,
 }
 
-pub fn run(
-    json: &[u8],
-    request: &HttpRequest,
-    expect: Option<Expect>,
-    output: &mut Output,
-) -> ExitStatus {
-    let config = match Config::from_json(json) {
+/// Explains `request` under the plugin JSON `config`, as text or (`json`) JSON.
+pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: bool) -> ExitStatus {
+    let config = match Config::from_json(config) {
         Ok(config) => config,
         Err(errors) => {
-            output.err(&format!(
+            err(&format!(
                 "refused: the filter will not run with this config\n{errors}\n"
             ));
             return ExitStatus::Refused;
         }
     };
     let explanation = explain(&config, request);
-    if output.json {
-        output.json_out(&explanation);
+    if json {
+        json_out(&explanation);
     } else {
-        output.out(&render(&explanation));
+        out(&render(&explanation));
     }
     let Some(expect) = expect else {
         return ExitStatus::Ok;
@@ -111,7 +107,7 @@ pub fn run(
     } else {
         "denied"
     };
-    output.err(&format!(
+    err(&format!(
         "cors-filter: expected {wanted}, but the outcome is {}\n",
         explanation.outcome.unwrap_or("none: no policy applies")
     ));

@@ -182,27 +182,22 @@ pub enum ExitStatus {
     Unexpected = 4,
 }
 
-/// Where results go: stdout for the result, stderr for failures. Write
-/// errors (a closed pipe) are ignored rather than panicking.
-pub struct Output {
-    pub json: bool,
+/// Writes a result to stdout. A write error (a closed pipe) is ignored
+/// rather than panicking, here and in [`err`].
+pub fn out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-impl Output {
-    pub fn out(&mut self, text: &str) {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    }
+/// Writes a failure to stderr.
+pub fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
 
-    pub fn err(&mut self, text: &str) {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    }
-
-    /// Pretty JSON, one document, on stdout.
-    pub fn json_out<T: Serialize>(&mut self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(json) => self.out(&format!("{json}\n")),
-            Err(e) => self.err(&format!("cannot write JSON: {e}\n")),
-        }
+/// Pretty JSON, one document, on stdout.
+pub fn json_out<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => out(&format!("{json}\n")),
+        Err(e) => err(&format!("cannot write JSON: {e}\n")),
     }
 }
 
@@ -212,7 +207,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain_command(&args),
         Command::Import(args) => import_command(&args),
         Command::Schema => {
-            Output { json: true }.json_out(&schema());
+            json_out(&schema());
             ExitStatus::Ok
         }
     };
@@ -245,7 +240,7 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
 }
 
 fn fail(status: ExitStatus, message: &str) -> ExitStatus {
-    Output { json: false }.err(&format!("cors-filter: {message}\n"));
+    err(&format!("cors-filter: {message}\n"));
     status
 }
 
@@ -280,17 +275,16 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
         production: args.production,
         strict: args.strict,
     };
-    let mut output = Output { json: args.json };
     let mut reports = Vec::new();
     let mut status = ExitStatus::Ok;
     for (index, config) in found.iter().enumerate() {
         if let (Some(place), false) = (&config.place, args.json) {
             let gap = if index > 0 { "\n" } else { "" };
-            output.out(&format!("{gap}config: {place}\n"));
+            out(&format!("{gap}config: {place}\n"));
         }
         let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
         if !args.json {
-            check::render(&report, &mut output);
+            check::render(&report);
         }
         reports.push(report);
         // A refusal outweighs warnings in another config.
@@ -299,8 +293,8 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
         }
     }
     match reports.as_slice() {
-        [report] if args.json => output.json_out(report),
-        _ if args.json => output.json_out(&reports),
+        [report] if args.json => json_out(report),
+        _ if args.json => json_out(&reports),
         _ => {}
     }
     status
@@ -343,12 +337,7 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
     let Some(config) = found.pop() else {
         return ExitStatus::Refused;
     };
-    explain::run(
-        &config.json,
-        &request,
-        args.expect,
-        &mut Output { json: args.json },
-    )
+    explain::run(&config.json, &request, args.expect, args.json)
 }
 
 /// `import --json`: the config (or `null` and the error), and the findings.
@@ -390,16 +379,15 @@ fn import_command(args: &ImportArgs) -> ExitStatus {
             findings: &failure.findings,
         },
     };
-    let mut output = Output { json: args.json };
-    if output.json {
-        output.json_out(&report);
+    if args.json {
+        json_out(&report);
     } else {
         if let Some(config) = report.config {
-            output.json_out(config);
+            json_out(config);
         }
-        output.err(&import::render_findings(report.findings));
+        err(&import::render_findings(report.findings));
         if let Some(error) = report.error {
-            output.err(&format!("cors-filter: {error}\n"));
+            err(&format!("cors-filter: {error}\n"));
         }
     }
     match report {
