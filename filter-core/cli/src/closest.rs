@@ -16,7 +16,7 @@ pub struct Reason {
 }
 
 /// The nearest entry (if any is near at all) and the reasons it failed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Diagnosis {
     pub index: Option<usize>,
     pub entry: Option<String>,
@@ -32,11 +32,7 @@ fn reason(code: &'static str, message: impl Into<String>) -> Reason {
 
 /// `entries` are the policy's normalized `allow_origins`, in order.
 pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
-    let mut diagnosis = Diagnosis {
-        index: None,
-        entry: None,
-        reasons: Vec::new(),
-    };
+    let mut diagnosis = Diagnosis::default();
     if raw.eq_ignore_ascii_case(b"null") {
         diagnosis.index = entries.iter().position(|e| e == "null");
         diagnosis.reasons.push(match diagnosis.index {
