@@ -47,33 +47,20 @@ fn is_policy(fields: &Map<String, Value>) -> bool {
 }
 
 fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) {
-    let name = fields
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("imported");
+    let name = fields.get("name").and_then(Value::as_str);
     let mut host_findings = Vec::new();
-    let hosts = scope::hosts(
-        &mut host_findings,
-        &format!("{path}domains"),
-        fields.get("domains"),
-    );
+    let at = format!("{path}domains");
+    let hosts = scope::hosts(&mut host_findings, &at, fields.get("domains"));
     let own_policy = cors_of(fields, path).flatten();
-    let mut host_routes = list(fields.get("routes")).peekable();
-    if host_routes.peek().is_none() {
-        routes.push(Route {
-            source: path.trim_end_matches('.').to_string(),
-            name: name.to_string(),
-            scopes: vec![Scope {
-                hosts,
-                ..Scope::default()
-            }],
-            cors: own_policy.map(policy),
-            findings: host_findings,
-        });
-        return;
+    let mut host_routes: Vec<(String, &Value)> = list(fields.get("routes"))
+        .map(|(i, route)| (format!("{path}routes[{i}]."), route))
+        .collect();
+    // A virtual host without routes is one route, over all its paths.
+    let no_route = Value::Object(Map::new());
+    if host_routes.is_empty() {
+        host_routes.push((path.to_string(), &no_route));
     }
-    for (i, route) in host_routes {
-        let at = format!("{path}routes[{i}].");
+    for (at, route) in host_routes {
         let Some(route) = route.as_object() else {
             continue;
         };
@@ -82,19 +69,13 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
             hosts: hosts.clone(),
             ..Scope::default()
         };
-        route_match(
-            route.get("match"),
-            &format!("{at}match."),
-            &mut scope,
-            &mut findings,
-        );
+        let match_at = format!("{at}match.");
+        route_match(route.get("match"), &match_at, &mut scope, &mut findings);
         let cors = cors_of(route, &at).unwrap_or_else(|| own_policy.clone());
         routes.push(Route {
             source: at.trim_end_matches('.').to_string(),
-            name: route
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or(name)
+            name: (route.get("name").and_then(Value::as_str).or(name))
+                .unwrap_or("imported")
                 .to_string(),
             scopes: vec![scope],
             cors: cors.map(policy),
