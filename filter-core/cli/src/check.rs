@@ -213,8 +213,8 @@ fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A unit enum as its config spelling (`reject`).
-fn spelling<T: Serialize>(value: &T) -> String {
+/// A unit enum as serde spells it (`reject`, `widening`).
+pub fn spelling<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))

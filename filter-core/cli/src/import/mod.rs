@@ -513,13 +513,8 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
 /// Prints the findings for people, one a line.
 pub fn render_findings(findings: &[Finding]) -> String {
     let line = |f: &Finding| {
-        let severity = serde_json::to_value(f.severity).unwrap_or_default();
-        format!(
-            "{}: {}: {}\n",
-            severity.as_str().unwrap_or_default(),
-            f.source,
-            f.message
-        )
+        let severity = crate::check::spelling(&f.severity);
+        format!("{severity}: {}: {}\n", f.source, f.message)
     };
     findings.iter().map(line).collect()
 }
