@@ -102,13 +102,11 @@ pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: b
     if got == Some(expect) {
         return ExitStatus::Ok;
     }
-    let wanted = if expect == Expect::Allowed {
-        "allowed"
-    } else {
-        "denied"
-    };
+    // The name clap parsed it from: `allowed` or `denied`.
+    let wanted = clap::ValueEnum::to_possible_value(&expect).unwrap_or_default();
     err(&format!(
-        "cors-filter: expected {wanted}, but the outcome is {}\n",
+        "cors-filter: expected {}, but the outcome is {}\n",
+        wanted.get_name(),
         explanation.outcome.unwrap_or("none: no policy applies")
     ));
     ExitStatus::Unexpected
