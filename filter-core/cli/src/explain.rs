@@ -113,8 +113,7 @@ pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: b
 }
 
 fn explain(config: &Config, request: &HttpRequest) -> Explanation {
-    let headers = request.engine_headers();
-    let engine_request = request.engine_request(&headers);
+    let engine_request = request.engine_request();
     let models = &config.plugin_config().policies;
     let mut explanation = Explanation {
         request: RequestView {
