@@ -59,6 +59,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Every bootstrap comes from the e2e harness's one Envoy generator.
+cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p e2e --bin serve
+export SERVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/serve"
 mapfile -t NAMES < <(python3 "$BENCH" gen "$WORK" "$WASM" "$BASE_PORT" "${ORIGIN_COUNTS[@]}")
 LAST_PORT=$((BASE_PORT + 2 * ${#NAMES[@]} - 1))
 if ss -Htln "sport >= :$BASE_PORT and sport <= :$LAST_PORT" | grep -q .; then

@@ -23,7 +23,8 @@
 # `wrangler deploy --dry-run` would upload.
 #
 # Everything listens on 127.0.0.1 only; every process started here is stopped
-# on exit. Needs scripts/setup.sh and scripts/build-wasm.sh worker.
+# on exit. Needs scripts/setup.sh and scripts/build-wasm.sh worker; builds the
+# e2e crate's `serve` binary, whose workerd config generator the tests use too.
 #
 # Usage: scripts/bench-worker.sh [--rounds N] [--duration SECONDS] [--connections N]
 set -euo pipefail
@@ -32,7 +33,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="${CORS_TOOLS_DIR:-$HOME/.cache/cors-filter-tools}"
 BENCH="$ROOT/scripts/bench"
 BUILD="${CLOUDFLARE_WORKER_BUILD:-$ROOT/cloudflare-worker/build}"
-# The compatibility date of deploy/cloudflare/wrangler.toml and the e2e tests.
+# The compatibility date of deploy/cloudflare/wrangler.toml and the e2e tests
+# (tests/src/workerd.rs), for the upload-size check.
 COMPATIBILITY_DATE=2025-01-01
 WORKERS=(ours hono bare)
 KINDS=(preflight-allowed preflight-denied get-allowed)
@@ -125,15 +127,18 @@ printf '%-44s %s\n' \
   "ours: wrangler deploy --dry-run" "$(upload_size "$WORK/ours" index.js)" \
   "hono: wrangler deploy --dry-run" "$(upload_size "$WORK/hono" hono.mjs)"
 
-# modules NAME: the Cap'n Proto list of NAME's modules.
+# modules NAME: the `serve workerd-config` options naming NAME's modules.
 modules() {
   case "$1" in
-    ours) echo '(name = "index.js", esModule = embed "index.js"),
-               (name = "index_bg.wasm", wasm = embed "index_bg.wasm")' ;;
-    hono) echo '(name = "hono.mjs", esModule = embed "hono.mjs")' ;;
-    bare) echo '(name = "bare.mjs", esModule = embed "bare.mjs")' ;;
+    ours) echo --es-module index.js --wasm-module index_bg.wasm ;;
+    hono) echo --es-module hono.mjs ;;
+    bare) echo --es-module bare.mjs ;;
   esac
 }
+
+# The configs come from the e2e harness's one workerd generator.
+cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p e2e --bin serve
+SERVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/serve"
 
 # Starts NAME's workerd on 127.0.0.1 and a port of its choosing, which it
 # reports on its control descriptor; sets pid[NAME] and port[NAME].
@@ -141,32 +146,10 @@ start_workerd() {
   local name=$1 dir="$WORK/$1" deadline
   cp "$BENCH/policy.json" "$dir/policy.json"
   cp "$BENCH/upstream-worker.mjs" "$dir/upstream.mjs"
-  cat >"$dir/workerd.capnp" <<EOF
-using Workerd = import "/workerd/workerd.capnp";
-
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "upstream", worker = .upstream),
-  ],
-  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
-);
-
-const worker :Workerd.Worker = (
-  modules = [$(modules "$name")],
-  compatibilityDate = "$COMPATIBILITY_DATE",
-  bindings = [
-    (name = "CORS_CONFIG", text = embed "policy.json"),
-    (name = "ORIGIN_URL", text = "http://upstream.internal"),
-  ],
-  globalOutbound = "upstream",
-);
-
-const upstream :Workerd.Worker = (
-  modules = [(name = "upstream.mjs", esModule = embed "upstream.mjs")],
-  compatibilityDate = "$COMPATIBILITY_DATE",
-);
-EOF
+  # shellcheck disable=SC2046 # modules prints several words on purpose
+  "$SERVE" workerd-config $(modules "$name") --text-file-binding CORS_CONFIG=policy.json \
+    --text-binding ORIGIN_URL=http://upstream.internal --outbound-worker upstream.mjs \
+    >"$dir/workerd.capnp"
   "${on_server[@]}" "$WORKERD_BIN" serve "$dir/workerd.capnp" --control-fd 3 \
     3>"$dir/control" >"$dir/log" 2>&1 </dev/null &
   pid[$name]=$!

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's first command: builds the Envoy module and runs Envoy with
-# deploy/envoy/envoy.yaml on 127.0.0.1:8080 in front of a demo upstream on
-# 127.0.0.1:8081, then prints requests to try. Ctrl-C stops everything.
+# The README's first command: builds the Envoy module and runs Envoy with the
+# filter of deploy/envoy/envoy.yaml on 127.0.0.1:8080 in front of a demo
+# upstream on 127.0.0.1:8081, then prints requests to try. Ctrl-C stops
+# everything.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,9 +35,14 @@ trap 'exit 130' INT TERM
 python3 scripts/demo-upstream.py "$UPSTREAM" 2>"$work/upstream.log" &
 pids+=($!)
 
-sed -e "s|@WASM_PATH@|$ROOT/target/envoy-filter.wasm|" -e "s|@UPSTREAM_PORT@|$UPSTREAM|" \
-  deploy/envoy/envoy.yaml >"$work/envoy.yaml"
-"$ENVOY_BIN" -c "$work/envoy.yaml" --concurrency 1 --disable-hot-restart \
+# The bootstrap comes from the e2e harness's one Envoy generator (the `serve`
+# binary); the filter, its plugin JSON and the path settings are taken from
+# deploy/envoy/envoy.yaml, so the demo runs the filter as users copy it.
+cargo build --quiet -p e2e --bin serve
+"${CARGO_TARGET_DIR:-$ROOT/target}/debug/serve" envoy-config --deploy-kit deploy/envoy/envoy.yaml \
+  --module "$ROOT/target/envoy-filter.wasm" --upstream "127.0.0.1:$UPSTREAM" \
+  --port "$LISTEN" --admin-port "$ADMIN" >"$work/envoy.json"
+"$ENVOY_BIN" -c "$work/envoy.json" --concurrency 1 --disable-hot-restart \
   --log-level warning --log-path "$work/envoy.log" >"$work/access.log" &
 envoy_pid=$!
 pids+=("$envoy_pid")

@@ -71,25 +71,53 @@ def serialize(node):
 # A top-level label without rules below it says nothing the engine does not
 # already assume: every single label is a public suffix.
 top = {label: node for label, node in trie.items() if children(node)}
-text = serialize(top)
 
-# Six bits a symbol: the 43 characters of the text, then the labels that save
-# the most as one symbol each (codes 43 to 62); 63 pads the end. Format:
-# filter-core/src/psl.rs.
+# Six bits a symbol: the 43 characters of the grammar, then the labels that
+# save the most as one symbol each (codes 43 to 62); 63 pads the end. After
+# each `{` comes the length of what is inside the braces, in symbols, so that
+# a reader skips a subtree at once. Format: filter-core/src/psl.rs.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,{}?*!"
-assert set(text) <= set(ALPHABET), "unexpected character: %r" % (set(text) - set(ALPHABET))
-counts = Counter(re.findall(r"[a-z0-9\-]+", text))
+counts = Counter(re.findall(r"[a-z0-9\-]+", serialize(top)))
 gain = lambda label: (len(label) - 1) * counts[label] - len(label)
 words = sorted(counts, key=lambda l: (-gain(l), l))[: 63 - len(ALPHABET)]
-word_code = {w: len(ALPHABET) + i for i, w in enumerate(words)}
-symbols = []
-for token in re.findall(r"[a-z0-9\-]+|.", text):
-    if token in word_code:
-        symbols.append(word_code[token])
-    else:
-        symbols.extend(ALPHABET.index(c) for c in token)
+code = {w: len(ALPHABET) + i for i, w in enumerate(words)}
+
+
+def symbols_of_label(label):
+    prefix = [ALPHABET.index("!")] if label.startswith("!") else []
+    label = label.lstrip("!")
+    assert set(label) <= set(ALPHABET[:37]) | {"*"}, "unexpected label %r" % label
+    return prefix + ([code[label]] if label in code else [ALPHABET.index(c) for c in label])
+
+
+def varint(n):
+    """Five bits a symbol, least significant first; 32 marks that more follow."""
+    digits = []
+    while True:
+        digits.append(n & 31 | (32 if n > 31 else 0))
+        n >>= 5
+        if not n:
+            return digits
+
+
+def encode(node):
+    out = []
+    for label in children(node):
+        child = node[label]
+        if out:
+            out.append(ALPHABET.index(","))
+        if "" not in child:
+            out.append(ALPHABET.index("?"))
+        out += symbols_of_label(label)
+        if children(child):
+            inner = encode(child)
+            out += [ALPHABET.index("{")] + varint(len(inner)) + inner + [ALPHABET.index("}")]
+    return out
+
+
+symbols = encode(top)
 bits = "".join(format(sym, "06b") for sym in symbols)
-bits += "1" * (-len(bits) % 8) + "1" * 8  # whole bytes, and one spare for the reader
+bits += "1" * (-len(bits) % 8) + "1" * 8  # whole bytes, then at least one end symbol
 packed = bytes(int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
 (out / "suffixes.bin").write_bytes(packed)
 (out / "words.txt").write_text(",".join(words))

@@ -14,7 +14,8 @@
 # response stands in for the upstream), so the figures are the module's and
 # Envoy's alone. Only 127.0.0.1, ports chosen by Envoy. Waits while another
 # wrk is running (a benchmark would skew both). Needs the tools from
-# scripts/setup.sh, Debian's wrk, jq, and target/envoy-filter.wasm.
+# scripts/setup.sh, Debian's wrk, jq, and target/envoy-filter.wasm; builds the
+# e2e crate's `serve` binary.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -46,36 +47,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The policy of tests/src/hostile.rs, with `disallowed: reject` so that a GET
-# from a disallowed origin is a 403 too.
-POLICY='{"policies": [{"name": "api", "match": {"hosts": ["api.example.com"], "paths": ["/api/*"]},
-  "allow_origins": ["https://app.example.com", "https://*.example.org"],
-  "allow_methods": ["GET", "PUT", "DELETE"], "allow_headers": ["Content-Type"],
-  "expose_headers": ["X-Request-Id"], "allow_credentials": true, "max_age": 600,
-  "disallowed": "reject"}]}'
-jq -n --arg policy "$POLICY" --arg wasm "$WASM" '
-  {socket_address: {address: "127.0.0.1", port_value: 0}} as $any |
-  {admin: {address: $any},
-   static_resources: {listeners: [{name: "http", address: $any,
-     filter_chains: [{filters: [{name: "envoy.filters.network.http_connection_manager",
-       typed_config: {"@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-         stat_prefix: "soak",
-         route_config: {virtual_hosts: [{name: "all", domains: ["*"], routes: [{
-           match: {prefix: "/"},
-           direct_response: {status: 200, body: {inline_string: "{\"items\":[]}\n"}},
-           # What an upstream might send: the module must replace its CORS header.
-           response_headers_to_add: [
-             {header: {key: "vary", value: "Accept-Encoding"}},
-             {header: {key: "access-control-allow-origin", value: "https://upstream.example"}}]}]}]},
-         http_filters: [
-           {name: "envoy.filters.http.wasm", typed_config: {
-             "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-             config: {name: "cors", root_id: "",
-               configuration: {"@type": "type.googleapis.com/google.protobuf.StringValue", value: $policy},
-               vm_config: {vm_id: "cors", runtime: "envoy.wasm.runtime.v8", code: {local: {filename: $wasm}}}}}},
-           {name: "envoy.filters.http.router", typed_config: {
-             "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}]}}]}]}]}}' \
-  >"$WORK/envoy.json"
+# The config comes from the e2e harness's one Envoy generator (the `serve`
+# binary): the policy the hostile tests and floods are aimed at
+# (tests/src/hostile.rs), in front of a direct response that, like an
+# upstream might, sends its own CORS header for the module to replace.
+cargo build --quiet --manifest-path "$ROOT/Cargo.toml" -p e2e --bin serve
+SERVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/serve"
+"$SERVE" hostile-config >"$WORK/policy.json"
+"$SERVE" envoy-config --plugin-config "$WORK/policy.json" --module "$WASM" --stat-prefix soak \
+  --direct-response $'{"items":[]}\n' --response-header vary=Accept-Encoding \
+  --response-header access-control-allow-origin=https://upstream.example >"$WORK/envoy.json"
 
 # Wait (up to 10 minutes) while someone else's wrk runs.
 for _ in $(seq 30); do

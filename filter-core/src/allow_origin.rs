@@ -30,13 +30,13 @@ pub(crate) fn compile(
             Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                 Some(Problem::CredentialsOverPlainHttp)
             }
-            Ok(entry) if credentials && entry.spanned_public_suffix().is_some() => entry
-                .spanned_public_suffix()
-                .map(|suffix| Problem::WildcardOverPublicSuffix { suffix }),
-            Ok(entry) => {
-                parsed.push(entry);
-                None
-            }
+            Ok(entry) => match credentials.then(|| entry.spanned_public_suffix()) {
+                Some(Some(suffix)) => Some(Problem::WildcardOverPublicSuffix { suffix }),
+                _ => {
+                    parsed.push(entry);
+                    None
+                }
+            },
         };
         if let Some(problem) = problem {
             report.problem(field.clone().index(i), Some(raw), problem);

@@ -80,7 +80,7 @@ impl PluginConfig {
 /// Whether decisions change the traffic.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", expecting = r#""enforce" or "shadow""#)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Mode {
     /// Answer preflights and edit responses as the policies say.
     #[default]
@@ -178,13 +178,41 @@ pub struct Match {
 /// What happens to an actual request from an origin that is not allowed.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", expecting = r#""pass" or "reject""#)]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum Disallowed {
     /// Forward it; the response comes back without CORS headers.
     #[default]
     Pass,
     /// Answer `403` at the edge.
     Reject,
+}
+
+/// Read from a string, so that any other value gets the same explanation
+/// (serde_json reads an enum from a string or an object, and says only
+/// "expected value" for the rest).
+impl TryFrom<String> for Mode {
+    type Error = &'static str;
+
+    fn try_from(word: String) -> Result<Mode, &'static str> {
+        match word.as_str() {
+            "enforce" => Ok(Mode::Enforce),
+            "shadow" => Ok(Mode::Shadow),
+            _ => Err(r#"must be "enforce" or "shadow""#),
+        }
+    }
+}
+
+/// Read from a string, as [`Mode`] is.
+impl TryFrom<String> for Disallowed {
+    type Error = &'static str;
+
+    fn try_from(word: String) -> Result<Disallowed, &'static str> {
+        match word.as_str() {
+            "pass" => Ok(Disallowed::Pass),
+            "reject" => Ok(Disallowed::Reject),
+            _ => Err(r#"must be "pass" or "reject""#),
+        }
+    }
 }
 
 /// A struct read from a JSON object only. Serde's derived `Deserialize`

@@ -7,16 +7,21 @@
 //! `item := ["?"] label ["{" item ("," item)* "}"]`, items separated by `,`,
 //! children sorted. `?` marks a node that is not a rule itself (only a step
 //! towards rules below it); wildcard rules are children named `*`, exception
-//! rules children named `!label`. Top-level labels with nothing below them are
+//! rules children named `!label`. After each `{` comes the length of what the
+//! braces hold, in symbols (five bits a symbol, least significant first, 32
+//! set on all but the last), so that a reader skips a subtree at once.
+//! Top-level labels with nothing below them are
 //! left out: every single label is a public suffix anyway (the list's default
 //! rule). Each symbol takes six bits: one of the 43 characters of [`ALPHABET`],
 //! one of the frequent labels of `psl/words.txt` (codes 43 to 62), or the
-//! end (63). The Envoy module (after wasm-opt) grows by 47 KB with it, 70 KB
+//! end (63). The Envoy module (after wasm-opt) grows by 48 KB with it, 70 KB
 //! with the same trie as plain text, 42 KB with it deflated plus
 //! `miniz_oxide` (and a 70 KB inflation per config), 890 KB with the `psl`
-//! crate. It is read by a linear scan, at config time only.
+//! crate. It is read at config time only, by a scan over the labels of each
+//! level.
 
 use alloc::string::String;
+use core::cmp::Ordering;
 use core::ops::Range;
 
 /// The date of the compiled-in Public Suffix List snapshot (`YYYY-MM-DD`).
@@ -29,6 +34,7 @@ const COMMA: u8 = 37;
 const OPEN: u8 = 38;
 const CLOSE: u8 = 39;
 const NOT_A_RULE: u8 = 40;
+const BANG: u8 = 42;
 const END: u8 = 63;
 
 /// The six-bit symbol at `index` (past the data: [`END`]).
@@ -65,98 +71,118 @@ struct Node {
 }
 
 impl Node {
-    /// The first child whose label (as text) `fits`, with that label's symbols.
-    fn child(
-        &self,
-        fits: impl Fn(&mut dyn Iterator<Item = u8>) -> bool,
-    ) -> Option<(Range<usize>, Node)> {
-        let Range { mut start, end } = self.children;
-        while start < end && symbol(start) != END {
-            let rule = symbol(start) != NOT_A_RULE;
-            if !rule {
-                start += 1;
+    /// The items right below this node, in order: each label's symbols and
+    /// its node.
+    fn items(&self) -> Items {
+        Items {
+            at: self.children.start,
+            end: self.children.end,
+        }
+    }
+
+    /// The child labelled `text`. Children are sorted by label, so the
+    /// search stops at the first label past it.
+    fn named(&self, text: impl Iterator<Item = u8> + Clone) -> Option<Node> {
+        for (label, child) in self.items() {
+            match label_text(label).cmp(text.clone()) {
+                Ordering::Less => {}
+                Ordering::Equal => return Some(child),
+                Ordering::Greater => return None,
             }
-            let label_start = start;
-            while start < end && !matches!(symbol(start), COMMA | OPEN | CLOSE | END) {
-                start += 1;
-            }
-            let label = label_start..start;
-            let mut children = start..start;
-            if start < end && symbol(start) == OPEN {
-                let mut depth = 0usize;
-                while start < end {
-                    match symbol(start) {
-                        OPEN => depth += 1,
-                        CLOSE => depth -= 1,
-                        _ => {}
-                    }
-                    start += 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-                children = label.end + 1..start - 1;
-            }
-            if fits(&mut label_text(label.clone())) {
-                return Some((label, Node { rule, children }));
-            }
-            start += 1;
         }
         None
     }
 }
 
-/// A `fits` test for [`Node::child`]: the label is `text`.
-fn is(text: &[u8]) -> impl Fn(&mut dyn Iterator<Item = u8>) -> bool + '_ {
-    move |label| label.eq(text.iter().copied())
+/// See [`Node::items`].
+struct Items {
+    at: usize,
+    end: usize,
 }
 
-/// The node for `domain` (lowercase labels, no trailing dot), if the list
-/// names it or anything below it.
-fn find(domain: &[u8]) -> Option<Node> {
-    let mut node = Node {
+impl Iterator for Items {
+    type Item = (Range<usize>, Node);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (mut at, end) = (self.at, self.end);
+        if at >= end || symbol(at) == END {
+            return None;
+        }
+        let rule = symbol(at) != NOT_A_RULE;
+        if !rule {
+            at += 1;
+        }
+        let label_start = at;
+        while at < end && !matches!(symbol(at), COMMA | OPEN | CLOSE | END) {
+            at += 1;
+        }
+        let label = label_start..at;
+        let mut children = at..at;
+        if at < end && symbol(at) == OPEN {
+            // The length of the subtree, so that it is skipped at once.
+            let (mut length, mut shift) = (0usize, 0);
+            at += 1;
+            loop {
+                let digit = symbol(at);
+                at += 1;
+                length |= usize::from(digit & 31) << shift;
+                shift += 5;
+                if digit & 32 == 0 || shift > 30 {
+                    break;
+                }
+            }
+            children = at..(at + length).min(end);
+            // Past the subtree and its `}`.
+            at = children.end + 1;
+        }
+        // Past the `,`.
+        self.at = at + 1;
+        Some((label, Node { rule, children }))
+    }
+}
+
+/// What the list says about one domain (lowercase labels, no trailing dot),
+/// found in one walk down from its top-level label.
+struct Lookup {
+    /// Its own node, if the list names it or anything below it.
+    node: Option<Node>,
+    /// Whether it is a public suffix: anyone may register a name directly
+    /// under it.
+    public_suffix: bool,
+}
+
+fn lookup(domain: &[u8]) -> Lookup {
+    let mut parent = None;
+    let mut node = Some(Node {
         rule: false,
         children: 0..PACKED.len() * 8 / 6,
-    };
+    });
+    let mut first: &[u8] = &[];
     for (depth, label) in domain.rsplit(|&b| b == b'.').enumerate() {
-        node = match node.child(is(label)) {
-            Some((_, child)) => child,
+        let child = match node.as_ref().and_then(|n| n.named(label.iter().copied())) {
+            Some(child) => Some(child),
             // A top-level label left out of the snapshot.
-            None if depth == 0 => Node {
+            None if depth == 0 => Some(Node {
                 rule: true,
                 children: 0..0,
-            },
-            None => return None,
+            }),
+            None => None,
         };
+        (parent, node, first) = (node, child, label);
     }
-    Some(node)
-}
-
-/// `domain` and the domain it is directly under (`None` for a single label).
-fn split_first_label(domain: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match domain.iter().position(|&b| b == b'.') {
-        Some(dot) => (&domain[..dot], Some(&domain[dot + 1..])),
-        None => (domain, None),
-    }
-}
-
-/// Whether `domain` (lowercase, no trailing dot) is a public suffix: anyone
-/// may register a name directly under it.
-pub(crate) fn is_public_suffix(domain: &[u8]) -> bool {
-    let (first, Some(parent)) = split_first_label(domain) else {
-        return true;
+    // A child of the parent named `label`, after a `!` for an exception.
+    let under = |exception: bool, label: &[u8]| {
+        let name = b"!"[..usize::from(exception)].iter().chain(label).copied();
+        parent.as_ref().and_then(|p| p.named(name)).is_some()
     };
-    if let Some(parent) = find(parent) {
-        let exception =
-            |l: &mut dyn Iterator<Item = u8>| l.next() == Some(b'!') && l.eq(first.iter().copied());
-        if parent.child(exception).is_some() {
-            return false;
-        }
-        if parent.child(is(b"*")).is_some() {
-            return true;
-        }
+    let exception = under(true, first);
+    let wildcard = under(false, b"*");
+    let public_suffix = !domain.contains(&b'.')
+        || !exception && (wildcard || node.as_ref().is_some_and(|n| n.rule));
+    Lookup {
+        node,
+        public_suffix,
     }
-    find(domain).is_some_and(|node| node.rule)
 }
 
 /// The public suffix that makes `*.domain` span sites of different owners:
@@ -164,13 +190,14 @@ pub(crate) fn is_public_suffix(domain: &[u8]) -> bool {
 /// (`*.amazonaws.com` covers `s3.amazonaws.com`, whose subdomains are
 /// anyone's buckets).
 pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
-    if is_public_suffix(domain.as_bytes()) {
+    let found = lookup(domain.as_bytes());
+    if found.public_suffix {
         return Some(String::from(domain));
     }
-    let mut node = find(domain.as_bytes())?;
+    let mut node = found.node?;
     let mut name = String::from(domain);
     loop {
-        let (label, child) = node.child(|l| l.next() != Some(b'!'))?;
+        let (label, child) = (node.items()).find(|(label, _)| symbol(label.start) != BANG)?;
         let label: String = label_text(label).map(char::from).collect();
         name = alloc::format!("{label}.{name}");
         if child.rule {
@@ -184,10 +211,11 @@ pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
 /// (`https://pr-*.domain`) span sites of different owners: `domain` itself,
 /// or `*.domain` when every label directly under it is a public suffix.
 pub(crate) fn suffix_under_glob(domain: &str) -> Option<String> {
-    if is_public_suffix(domain.as_bytes()) {
+    let found = lookup(domain.as_bytes());
+    if found.public_suffix {
         return Some(String::from(domain));
     }
-    find(domain.as_bytes())?.child(is(b"*"))?;
+    found.node?.named(b"*".iter().copied())?;
     Some(alloc::format!("*.{domain}"))
 }
 
@@ -205,19 +233,8 @@ mod tests {
     #[test]
     fn whole_snapshot_reads() {
         fn rules(node: &Node) -> usize {
-            let mut count = usize::from(node.rule);
-            let mut rest = node.clone();
-            while let Some((label, child)) = rest.child(|_| true) {
-                assert!(!label.is_empty());
-                count += rules(&child);
-                let braced = child.children.start == label.end + 1;
-                rest.children.start = if braced {
-                    child.children.end + 2
-                } else {
-                    label.end + 1
-                };
-            }
-            count
+            let below: usize = node.items().map(|(_, child)| rules(&child)).sum();
+            usize::from(node.rule) + below
         }
         let top = Node {
             rule: false,
@@ -242,7 +259,7 @@ mod tests {
             "x.kawasaki.jp",
             "unknowntld",
         ] {
-            assert!(is_public_suffix(suffix.as_bytes()), "{suffix}");
+            assert!(lookup(suffix.as_bytes()).public_suffix, "{suffix}");
         }
         for registrable in [
             "example.com",
@@ -254,7 +271,10 @@ mod tests {
             "amazonaws.com",
             "a.b.example.com",
         ] {
-            assert!(!is_public_suffix(registrable.as_bytes()), "{registrable}");
+            assert!(
+                !lookup(registrable.as_bytes()).public_suffix,
+                "{registrable}"
+            );
         }
     }
 

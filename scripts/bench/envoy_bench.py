@@ -7,7 +7,8 @@ interleaved wrk loop and the BENCHMARKS.md report.
   envoy_bench.py run DIR ROUNDS SECONDS CONNECTIONS WRK_CPU
   envoy_bench.py report DIR OUT.md COMMAND
 
-`gen` writes one bootstrap per variant into DIR plus DIR/variants.json; bash
+`gen` writes one bootstrap per variant into DIR plus DIR/variants.json, each
+from the e2e harness's Envoy generator (`serve envoy-config`, $SERVE); bash
 starts the Envoys and writes each proxy's PID into DIR/<variant>.pid. Only
 127.0.0.1 is used. Timings are never pass/fail: `check` fails only on wrong
 answers.
@@ -43,57 +44,32 @@ def origins(n):
     return out
 
 
-def listener(name, port, hcm):
-    return {
-        "name": name,
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
-        "filter_chains": [{"filters": [{
-            "name": "envoy.filters.network.http_connection_manager",
-            "typed_config": hcm,
-        }]}],
-    }
+def envoy_config(out, name, *options):
+    """Writes OUT/NAME.json, a bootstrap from the e2e harness's one Envoy
+    generator (`serve envoy-config`, its path in $SERVE)."""
+    config = subprocess.run([os.environ["SERVE"], "envoy-config", *options], check=True,
+                            capture_output=True, text=True).stdout
+    (Path(out) / f"{name}.json").write_text(config)
 
 
-def hcm(routes, filters):
-    router = {"name": "envoy.filters.http.router", "typed_config": {
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}
-    return {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "bench",
-        "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"], "routes": routes}]},
-        "http_filters": filters + [router],
-    }
-
-
-def bootstrap(admin_port, listeners, clusters):
-    return {
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
-        "static_resources": {"listeners": listeners, "clusters": clusters},
-    }
-
-
-def upstream_config(port, admin_port):
+def upstream_config(out, port, admin_port):
     """The upstream: a second Envoy answering everything 200 from a
     direct_response, tagged `x-upstream: 1` so the checks can tell a local
     reply of the proxy from a forwarded request."""
-    routes = [{
-        "match": {"prefix": "/"},
-        "direct_response": {"status": 200, "body": {"inline_string": "ok\n"}},
-        "response_headers_to_add": [{"header": {"key": "x-upstream", "value": "1"}}],
-    }]
-    return bootstrap(admin_port, [listener("upstream", port, hcm(routes, []))], [])
+    envoy_config(out, "upstream", "--direct-response", "ok\n", "--response-header", "x-upstream=1",
+                 "--port", str(port), "--admin-port", str(admin_port), "--stat-prefix", "bench")
 
 
-def proxy_config(kind, n, port, admin_port, upstream_port, wasm):
+def proxy_config(out, name, kind, n, port, admin_port, upstream_port, wasm):
     """kind: floor (no CORS filter), native (envoy.filters.http.cors, policy
-    per route) or ours (the module). The /api/ route is in the policy's scope,
-    every other path is not. Every route goes to the upstream cluster, so the
-    native filter (which skips routes without a route entry) does its work."""
-    api_route = {"match": {"prefix": "/api/"}, "route": {"cluster": "upstream"}}
-    other_route = {"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}
-    filters = []
+    on the /api/ routes) or ours (the module, its policy on /api/*). Every
+    route goes to the upstream cluster, so the native filter (which skips
+    routes without a route entry) does its work."""
+    options = ["--upstream", f"127.0.0.1:{upstream_port}", "--port", str(port),
+               "--admin-port", str(admin_port), "--stat-prefix", "bench"]
     if kind == "native":
-        api_route["typed_per_filter_config"] = {"envoy.filters.http.cors": {
+        policy = Path(out) / f"{name}.policy.json"
+        policy.write_text(json.dumps({
             "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
             "allow_origin_string_match": [{"exact": o} for o in origins(n)],
             "allow_methods": ",".join(METHODS),
@@ -103,11 +79,11 @@ def proxy_config(kind, n, port, admin_port, upstream_port, wasm):
             # Answer a denied preflight here, as the module does, instead of
             # forwarding it (the default).
             "forward_not_matching_preflights": False,
-        }}
-        filters.append({"name": "envoy.filters.http.cors", "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"}})
+        }))
+        options += ["--native-cors", str(policy), "--native-cors-prefix", "/api/"]
     elif kind == "ours":
-        plugin = {"policies": [{
+        plugin = Path(out) / f"{name}.plugin.json"
+        plugin.write_text(json.dumps({"policies": [{
             "name": "api",
             "match": {"paths": ["/api/*"]},
             "allow_origins": origins(n),
@@ -115,26 +91,9 @@ def proxy_config(kind, n, port, admin_port, upstream_port, wasm):
             "allow_headers": HEADERS,
             "expose_headers": EXPOSE,
             "max_age": MAX_AGE,
-        }]}
-        filters.append({"name": "envoy.filters.http.wasm", "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-            "config": {
-                "name": "cors",
-                "root_id": "",
-                "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
-                                  "value": json.dumps(plugin)},
-                "vm_config": {"vm_id": "cors", "runtime": "envoy.wasm.runtime.v8",
-                              "code": {"local": {"filename": wasm}}},
-            },
-        }})
-    cluster = {
-        "name": "upstream", "type": "STATIC", "connect_timeout": "2s",
-        "load_assignment": {"cluster_name": "upstream", "endpoints": [{"lb_endpoints": [
-            {"endpoint": {"address": {"socket_address": {
-                "address": "127.0.0.1", "port_value": upstream_port}}}}]}]},
-    }
-    return bootstrap(admin_port, [listener("proxy", port, hcm([api_route, other_route], filters))],
-                     [cluster])
+        }]}))
+        options += ["--plugin-config", str(plugin), "--module", wasm]
+    envoy_config(out, name, *options)
 
 
 def gen(out, wasm, base_port, counts):
@@ -143,15 +102,14 @@ def gen(out, wasm, base_port, counts):
     port = base_port
     variants = {}
     upstream_port = port
-    (out / "upstream.json").write_text(json.dumps(upstream_config(port, port + 1)))
+    upstream_config(out, port, port + 1)
     port += 2
     names = [("floor", "floor", 1)]
     for n in counts:
         for kind in ("native", "ours"):
             names.append((kind if n == 1 else f"{kind}-{n}", kind, n))
     for name, kind, n in names:
-        cfg = proxy_config(kind, n, port, port + 1, upstream_port, wasm)
-        (out / f"{name}.json").write_text(json.dumps(cfg))
+        proxy_config(out, name, kind, n, port, port + 1, upstream_port, wasm)
         variants[name] = {"kind": kind, "origins": n, "port": port, "admin": port + 1}
         port += 2
     meta = {"upstream": {"port": upstream_port, "admin": upstream_port + 1}, "variants": variants}

@@ -1,8 +1,12 @@
 //! A raw HTTP/1.1 client: sends exactly the header bytes it is given (non-UTF-8,
 //! repeated, missing `Host`, anything but CR/LF inside a line), one request per
 //! connection (`Connection: close`), and reads the response to EOF.
+//!
+//! The bytes are written by hand on purpose: the hostile requests and the
+//! vectors carry bytes no HTTP library would send. Responses are parsed with
+//! `httparse`.
 
-use crate::vectors::Header;
+use crate::vectors::{show, Header};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -138,44 +142,16 @@ pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
 /// # Errors
 /// Input that is not an HTTP/1.x response.
 pub fn parse_response(raw: &[u8]) -> io::Result<Response> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let end = find(raw, b"\r\n\r\n").ok_or_else(|| {
-        bad(&format!(
+    let (length, response) = parse_head(raw)?.ok_or_else(|| {
+        bad(format!(
             "no end of headers in {} bytes: {}",
             raw.len(),
-            crate::vectors::show(&raw[..raw.len().min(200)])
+            show(&raw[..raw.len().min(200)])
         ))
     })?;
-    let mut lines = raw[..end].split(|&b| b == b'\n').map(trim_cr);
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .strip_prefix(b"HTTP/1.")
-        .and_then(|rest| rest.get(2..5))
-        .and_then(|code| std::str::from_utf8(code).ok())
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| {
-            bad(&format!(
-                "bad status line {}",
-                crate::vectors::show(status_line)
-            ))
-        })?;
-    let mut headers = Vec::new();
-    for line in lines {
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or_else(|| bad(&format!("bad header line {}", crate::vectors::show(line))))?;
-        let value = line[colon + 1..].trim_ascii();
-        headers.push((line[..colon].to_vec(), value.to_vec()));
-    }
-    let rest = &raw[end + 4..];
-    let response = Response {
-        status,
-        headers,
-        body: Vec::new(),
-    };
+    let rest = &raw[length..];
     let body = if response.is_chunked() {
-        dechunk(rest).ok_or_else(|| bad("bad chunked body"))?
+        dechunk(rest).ok_or_else(|| bad("bad chunked body".into()))?
     } else if let Some(length) = response.content_length() {
         let length = usize::try_from(length).unwrap_or(usize::MAX);
         // A response to HEAD announces a length but has no body.
@@ -186,12 +162,44 @@ pub fn parse_response(raw: &[u8]) -> io::Result<Response> {
     Ok(Response { body, ..response })
 }
 
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
+/// Parses the status line and header lines at the start of `raw` with
+/// `httparse`: `None` while they are incomplete, else their length and the
+/// response without its body.
+///
+/// # Errors
+/// Input that is not an HTTP/1.x response head.
+pub fn parse_head(raw: &[u8]) -> io::Result<Option<(usize, Response)>> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut head = httparse::Response::new(&mut fields);
+    let length = match head.parse(raw) {
+        Ok(httparse::Status::Complete(length)) => length,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => {
+            let start = &raw[..raw.len().min(200)];
+            return Err(bad(format!(
+                "not an HTTP/1.x response ({e}): {}",
+                show(start)
+            )));
+        }
+    };
+    let response = Response {
+        status: head.code.unwrap_or_default(),
+        headers: head
+            .headers
+            .iter()
+            .map(|h| (h.name.as_bytes().to_vec(), h.value.trim_ascii().to_vec()))
+            .collect(),
+        body: Vec::new(),
+    };
+    Ok(Some((length, response)))
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// More header lines than any answer here carries (the hostile requests
+/// repeat a line up to 50 times).
+pub const MAX_HEADERS: usize = 256;
+
+fn bad(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what)
 }
 
 /// Decodes a chunked body; trailers are ignored. Empty input (a response to
@@ -199,11 +207,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     while !data.is_empty() {
-        let line_end = find(data, b"\r\n")?;
-        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
-        let size_text = size_text.split(';').next()?.trim();
-        let size = usize::from_str_radix(size_text, 16).ok()?;
-        data = &data[line_end + 2..];
+        let httparse::Status::Complete((start, size)) = httparse::parse_chunk_size(data).ok()?
+        else {
+            return None;
+        };
+        let size = usize::try_from(size).ok()?;
+        data = &data[start..];
         if size == 0 {
             break;
         }

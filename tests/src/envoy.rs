@@ -1,14 +1,16 @@
 //! A real Envoy running the module (`target/envoy-filter.wasm`) in front of
 //! an [`Upstream`](crate::upstream::Upstream).
 //!
-//! The bootstrap is generated as JSON (valid YAML). Envoy binds port 0 for
+//! The bootstrap is generated as JSON (valid YAML) by [`Bootstrap`], the one
+//! generator every test and script uses (scripts through the `serve`
+//! binary). Envoy binds port 0 for
 //! both the admin and the HTTP listener and the harness asks it where they
 //! ended up, so parallel tests never race for a port. One worker thread
 //! (`--concurrency 1`), no hot restart (so instances do not collide on its
 //! shared-memory socket), logs to a file that failure messages quote.
 
 use crate::{client, TempDir};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,79 +45,300 @@ pub fn module_path() -> PathBuf {
     path
 }
 
-/// The bootstrap: one listener whose HTTP filters are the module then the
-/// router, every route to the `upstream` cluster at `upstream`.
+/// The plugin's HTTP filter entry name: the `cors` filter in the deploy kit.
+const WASM_FILTER: &str = "envoy.filters.http.wasm";
+
+/// What the listener's HTTP filters do before the router.
+#[derive(Debug, Clone)]
+pub enum Filter {
+    /// The module at `module`, configured with the plugin JSON text `config`.
+    Module {
+        /// The plugin JSON text.
+        config: String,
+        /// The built module.
+        module: PathBuf,
+    },
+    /// An HTTP filter entry as given: the deploy kit's (see
+    /// [`Filter::from_deploy_kit`]), or one with an ECDS `config_discovery`.
+    Entry(Value),
+    /// Envoy's native CORS filter, with `policy` (a `CorsPolicy`) on the
+    /// routes under `prefix`: what a benchmark compares the module with.
+    NativeCors {
+        /// The `CorsPolicy` of the routes under `prefix`.
+        policy: Value,
+        /// The path prefix of the routes it applies to.
+        prefix: String,
+    },
+    /// The router alone: the floor a benchmark measures from.
+    None,
+}
+
+impl Filter {
+    /// The built module ([`module_path`]) with the plugin JSON text `config`.
+    pub fn module(config: &str) -> Filter {
+        Filter::Module {
+            config: config.to_string(),
+            module: module_path(),
+        }
+    }
+
+    /// The module's HTTP filter entry in a deploy kit's Envoy config (YAML,
+    /// such as `deploy/envoy/envoy.yaml`), with `module` as its code, and
+    /// the kit's path-normalization settings of the connection manager, so
+    /// that a demo runs the filter as users copy it.
+    ///
+    /// # Errors
+    /// The text is not YAML, or has no connection manager with the module's
+    /// filter.
+    pub fn from_deploy_kit(
+        yaml: &str,
+        module: &Path,
+    ) -> Result<(Filter, Map<String, Value>), String> {
+        let kit: Value = serde_saphyr::from_str(yaml).map_err(|e| format!("not YAML: {e}"))?;
+        let managers = kit["static_resources"]["listeners"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|l| l["filter_chains"].as_array().into_iter().flatten())
+            .flat_map(|c| c["filters"].as_array().into_iter().flatten())
+            .filter(|f| f["name"] == "envoy.filters.network.http_connection_manager")
+            .map(|f| &f["typed_config"]);
+        for manager in managers {
+            let filters = manager["http_filters"].as_array().into_iter().flatten();
+            let Some(entry) = filters
+                .into_iter()
+                .find(|f| f["typed_config"]["@type"] == WASM_TYPE)
+            else {
+                continue;
+            };
+            let mut entry = entry.clone();
+            entry["typed_config"]["config"]["vm_config"]["code"] =
+                json!({"local": {"filename": module.to_string_lossy()}});
+            let settings = [
+                "normalize_path",
+                "merge_slashes",
+                "path_with_escaped_slashes_action",
+            ]
+            .into_iter()
+            .filter_map(|key| Some((key.to_string(), manager.get(key)?.clone())))
+            .collect();
+            return Ok((Filter::Entry(entry), settings));
+        }
+        Err(format!(
+            "no connection manager with an HTTP filter of type {WASM_TYPE}"
+        ))
+    }
+}
+
+const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
+
+/// Where the routes go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The `upstream` cluster, whose one endpoint is this address.
+    Upstream(SocketAddr),
+    /// Envoy answers itself, as a stand-in upstream: this status and body,
+    /// with these response headers added.
+    Direct {
+        /// The status.
+        status: u16,
+        /// The body.
+        body: String,
+        /// Header lines added to every answer (`(name, value)`).
+        headers: Vec<(String, String)>,
+    },
+}
+
+/// The one generator of Envoy bootstraps, for the tests, the `serve` binary
+/// and through it the scripts (demo, soak, benchmark): an admin endpoint,
+/// one HTTP listener named `http` whose filters are [`Filter`] then the
+/// router, and every route to [`Target`].
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    /// The HTTP filters before the router.
+    pub filter: Filter,
+    /// Where the routes go.
+    pub target: Target,
+    /// The HTTP listener's port on 127.0.0.1; 0 lets Envoy pick (the
+    /// harness asks it which).
+    pub port: u16,
+    /// The admin port on 127.0.0.1; 0 lets Envoy pick.
+    pub admin_port: u16,
+    /// The connection manager's `stat_prefix`: its counters are
+    /// `http.<stat_prefix>.*`.
+    pub stat_prefix: String,
+    /// More connection manager fields, set over the defaults (such as the
+    /// deploy kit's path normalization).
+    pub connection_manager: Map<String, Value>,
+}
+
+impl Bootstrap {
+    /// `filter` in front of `target`, ports chosen by Envoy, stat prefix
+    /// `ingress`.
+    pub fn new(filter: Filter, target: Target) -> Bootstrap {
+        Bootstrap {
+            filter,
+            target,
+            port: 0,
+            admin_port: 0,
+            stat_prefix: "ingress".to_string(),
+            connection_manager: Map::new(),
+        }
+    }
+
+    /// The bootstrap document. Envoy reads JSON as YAML.
+    pub fn to_json(&self) -> Value {
+        let clusters: Vec<Value> = match self.target {
+            Target::Upstream(upstream) => vec![cluster(upstream)],
+            Target::Direct { .. } => Vec::new(),
+        };
+        json!({
+            "admin": {"address": socket(self.admin_port)},
+            "static_resources": {"listeners": [self.listener()], "clusters": clusters},
+        })
+    }
+
+    /// The bootstrap with the listener read from the LDS file `lds` (see
+    /// [`lds_file`](Bootstrap::lds_file)), watched for changes as a control
+    /// plane such as Istio's would push them, instead of a static one.
+    pub fn to_json_with_lds(&self, lds: &Path) -> Value {
+        let mut bootstrap = self.to_json();
+        bootstrap["static_resources"]["listeners"] = json!([]);
+        let watched = lds.parent().unwrap_or(Path::new("/"));
+        // LDS needs a node identity, even from a file.
+        bootstrap["node"] = json!({"id": "e2e", "cluster": "e2e"});
+        bootstrap["dynamic_resources"] = json!({"lds_config": {
+            "resource_api_version": "V3",
+            "path_config_source": {
+                "path": lds.to_string_lossy(),
+                "watched_directory": {"path": watched.to_string_lossy()},
+            },
+        }});
+        bootstrap
+    }
+
+    /// The content of an LDS file holding the listener.
+    pub fn lds_file(&self) -> Value {
+        let mut listener = self.listener();
+        listener["@type"] = json!("type.googleapis.com/envoy.config.listener.v3.Listener");
+        json!({"resources": [listener]})
+    }
+
+    /// The listener named `http` alone, as an LDS resource carries it.
+    pub fn listener(&self) -> Value {
+        let router = json!({
+            "name": "envoy.filters.http.router",
+            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+        });
+        let mut filters = Vec::new();
+        let mut routes = Vec::new();
+        let route = self.route();
+        match &self.filter {
+            Filter::Module { config, module } => filters.push(wasm_filter(config, module)),
+            Filter::Entry(entry) => filters.push(entry.clone()),
+            Filter::NativeCors { policy, prefix } => {
+                filters.push(json!({
+                    "name": "envoy.filters.http.cors",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"},
+                }));
+                let mut scoped = route.clone();
+                scoped["match"] = json!({"prefix": prefix});
+                scoped["typed_per_filter_config"] = json!({"envoy.filters.http.cors": policy});
+                routes.push(scoped);
+            }
+            Filter::None => {}
+        }
+        routes.push(route);
+        filters.push(router);
+        let mut connection_manager = json!({
+            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "stat_prefix": self.stat_prefix,
+            // Above the 60 KiB default, so that a 64 KiB header reaches the
+            // module instead of being answered 431 by Envoy.
+            "max_request_headers_kb": 96,
+            // A client that reads to EOF would otherwise wait up to 1 s after
+            // each answer on a closing connection.
+            "delayed_close_timeout": "0s",
+            "route_config": {
+                "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": routes}],
+            },
+            "http_filters": filters,
+        });
+        for (key, value) in &self.connection_manager {
+            connection_manager[key] = value.clone();
+        }
+        json!({
+            "name": "http",
+            "address": socket(self.port),
+            "filter_chains": [{"filters": [{
+                "name": "envoy.filters.network.http_connection_manager",
+                "typed_config": connection_manager,
+            }]}],
+        })
+    }
+
+    /// The route every request takes (after the native filter's, if any).
+    fn route(&self) -> Value {
+        match &self.target {
+            Target::Upstream(_) => {
+                json!({"match": {"prefix": "/"}, "route": {"cluster": "upstream"}})
+            }
+            Target::Direct {
+                status,
+                body,
+                headers,
+            } => json!({
+                "match": {"prefix": "/"},
+                "direct_response": {"status": status, "body": {"inline_string": body}},
+                "response_headers_to_add": headers
+                    .iter()
+                    .map(|(key, value)| json!({"header": {"key": key, "value": value}}))
+                    .collect::<Vec<_>>(),
+            }),
+        }
+    }
+}
+
+/// The module's HTTP filter entry, configured by `plugin_config`.
+fn wasm_filter(plugin_config: &str, module: &Path) -> Value {
+    json!({
+        "name": WASM_FILTER,
+        "typed_config": {
+            "@type": WASM_TYPE,
+            "config": {
+                "name": PLUGIN_NAME,
+                "root_id": "",
+                "configuration": {
+                    "@type": "type.googleapis.com/google.protobuf.StringValue",
+                    "value": plugin_config,
+                },
+                "vm_config": {
+                    "vm_id": PLUGIN_NAME,
+                    "runtime": "envoy.wasm.runtime.v8",
+                    "code": {"local": {"filename": module.to_string_lossy()}},
+                },
+            },
+        },
+    })
+}
+
+/// `127.0.0.1:port`.
+fn socket(port: u16) -> Value {
+    json!({"socket_address": {"address": "127.0.0.1", "port_value": port}})
+}
+
+/// The bootstrap of the tests: the module configured by `plugin_config` in
+/// front of `upstream`, ports chosen by Envoy.
 pub fn bootstrap(plugin_config: &str, upstream: SocketAddr, module: &Path) -> Value {
-    json!({
-        "admin": {"address": any_port()},
-        "static_resources": {
-            "listeners": [listener(plugin_config, module, 0)],
-            "clusters": [cluster(upstream)],
-        },
-    })
-}
-
-/// `127.0.0.1:0`: Envoy picks the port, the harness asks it which.
-fn any_port() -> Value {
-    json!({"socket_address": {"address": "127.0.0.1", "port_value": 0}})
-}
-
-/// The listener named `http` on `127.0.0.1:port` (0: any): an HTTP connection
-/// manager whose filters are the module configured by `plugin_config`, then
-/// the router, every route to the `upstream` cluster.
-pub fn listener(plugin_config: &str, module: &Path, port: u16) -> Value {
-    let wasm = json!({
-        "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
-        "config": {
-            "name": PLUGIN_NAME,
-            "root_id": "",
-            "configuration": {
-                "@type": "type.googleapis.com/google.protobuf.StringValue",
-                "value": plugin_config,
-            },
-            "vm_config": {
-                "vm_id": PLUGIN_NAME,
-                "runtime": "envoy.wasm.runtime.v8",
-                "code": {"local": {"filename": module.to_string_lossy()}},
-            },
-        },
-    });
-    let connection_manager = json!({
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "ingress",
-        // Above the 60 KiB default, so that a 64 KiB header reaches the module
-        // instead of being answered 431 by Envoy.
-        "max_request_headers_kb": 96,
-        // The client reads to EOF; by default Envoy holds a closing
-        // connection open for up to 1 s after the response.
-        "delayed_close_timeout": "0s",
-        "route_config": {
-            "virtual_hosts": [{
-                "name": "all",
-                "domains": ["*"],
-                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}],
-            }],
-        },
-        "http_filters": [
-            {"name": "envoy.filters.http.wasm", "typed_config": wasm},
-            {
-                "name": "envoy.filters.http.router",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-            },
-        ],
-    });
-    json!({
-        "name": "http",
-        "address": {"socket_address": {"address": "127.0.0.1", "port_value": port}},
-        "filter_chains": [{"filters": [{
-            "name": "envoy.filters.network.http_connection_manager",
-            "typed_config": connection_manager,
-        }]}],
-    })
+    let filter = Filter::Module {
+        config: plugin_config.to_string(),
+        module: module.to_path_buf(),
+    };
+    Bootstrap::new(filter, Target::Upstream(upstream)).to_json()
 }
 
 /// The `upstream` cluster: the one endpoint `upstream`.
-pub fn cluster(upstream: SocketAddr) -> Value {
+fn cluster(upstream: SocketAddr) -> Value {
     json!({
         "name": "upstream",
         "type": "STATIC",

@@ -7,8 +7,10 @@
 //! same every time for the same seed, so a failure names its seed and index
 //! and can be replayed (`E2E_FLOOD_SEED`).
 
-use crate::client::{parse_response, Request, Response};
+use crate::client::{parse_head, Request, Response};
 use crate::hostile::{self, api, PREFLIGHT_VARY};
+use crate::proxy::Runtime;
+use crate::upstream::Upstream;
 use crate::vectors::{cors_headers, lines, show, Header};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -168,7 +170,7 @@ impl Plan {
     /// Request number `index`.
     pub fn request(&self, index: u64) -> Planned {
         let turn = |count: usize| usize::try_from(index / 2).unwrap_or_default() % count;
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             let valid = &self.valid[turn(self.valid.len())];
             return Planned::Valid {
                 name: valid.name,
@@ -280,25 +282,17 @@ fn replace(mut request: Request, name: &str, value: Vec<u8>) -> Request {
     request.header(name, value)
 }
 
-/// SplitMix64: small, seedable, and good enough to pick bytes.
-struct Rng(u64);
+/// A seeded `fastrand` generator, with the few ways the flood draws from it.
+struct Rng(fastrand::Rng);
 
 impl Rng {
     fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        Rng(fastrand::Rng::with_seed(seed))
     }
 
     /// A number in `0..n`.
     fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % n as u64).unwrap_or_default()
+        self.0.usize(..n)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -306,7 +300,7 @@ impl Rng {
     }
 
     fn byte(&mut self) -> u8 {
-        self.next().to_le_bytes()[0]
+        self.0.u8(..)
     }
 
     /// Any byte that can sit inside a header line: all but CR and LF,
@@ -325,7 +319,7 @@ impl Rng {
         lengths: std::ops::RangeInclusive<usize>,
         mut byte: impl FnMut(&mut Rng) -> u8,
     ) -> Vec<u8> {
-        let length = lengths.start() + self.below(lengths.end() - lengths.start() + 1);
+        let length = self.0.usize(lengths);
         (0..length).map(|_| byte(self)).collect()
     }
 }
@@ -414,7 +408,9 @@ impl Connection {
     }
 }
 
-/// Reads exactly one response; on error, whether any of it had come.
+/// Reads exactly one response; on error, whether any of it had come. The
+/// head is read up to its empty line and parsed with `httparse`; the body
+/// is read as its framing says, and no further.
 fn read_response(
     reader: &mut BufReader<TcpStream>,
     head_request: bool,
@@ -428,15 +424,17 @@ fn read_response(
                 return Err((error, !head.is_empty()));
             }
             Ok(_) => {
-                let line = &head[before..];
-                if before > 0 && (line == b"\r\n" || line == b"\n") {
+                if before > 0 && matches!(&head[before..], b"\r\n" | b"\n") {
                     break;
                 }
             }
             Err(e) => return Err((e, !head.is_empty())),
         }
     }
-    let mut response = parse_response(&head).map_err(|e| (e, true))?;
+    let incomplete = || io::Error::new(io::ErrorKind::InvalidData, "incomplete head");
+    let (_, mut response) = parse_head(&head)
+        .and_then(|parsed| parsed.ok_or_else(incomplete))
+        .map_err(|e| (e, true))?;
     let no_body = head_request || response.status == 204 || response.status == 304;
     let body = if no_body {
         Ok(Vec::new())
@@ -463,21 +461,22 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
     let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad chunked body");
     let mut body = Vec::new();
     loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        let size = line.trim().split(';').next().unwrap_or_default();
-        let size = usize::from_str_radix(size, 16).map_err(|_| bad())?;
+        let mut line = Vec::new();
+        reader.read_until(b'\n', &mut line)?;
+        let Ok(httparse::Status::Complete((_, size))) = httparse::parse_chunk_size(&line) else {
+            return Err(bad());
+        };
         if size == 0 {
             // Trailers, up to the empty line.
             loop {
                 line.clear();
-                if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+                if reader.read_until(b'\n', &mut line)? == 0 || line.trim_ascii().is_empty() {
                     return Ok(body);
                 }
             }
         }
         let start = body.len();
-        body.resize(start + size, 0);
+        body.resize(start + usize::try_from(size).map_err(|_| bad())?, 0);
         reader.read_exact(&mut body[start..])?;
         let mut crlf = [0; 2];
         reader.read_exact(&mut crlf)?;
@@ -611,6 +610,90 @@ fn show_headers(headers: &[Header]) -> String {
         .map(|(name, value)| format!("{}: {}", show(name), show(value)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// How big a flood is, and whether memory is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Flood {
+    /// Requests in all, warm-up included.
+    pub total: u64,
+    /// Client threads, each with its own kept-alive connection.
+    pub threads: u64,
+    /// When to sample memory and how much it may grow; `None` leaves memory
+    /// unchecked.
+    pub memory: Option<Memory>,
+}
+
+/// The memory rule of a [`Flood`].
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// Requests before the first sample: enough for the filter's memory,
+    /// the runtime's buffers and its allocator to reach their working size.
+    pub warm_up: u64,
+    /// The growth allowed after warm-up, in percent.
+    pub max_growth_percent: u64,
+}
+
+/// Sends a [`Plan`] of `flood.total` requests through `runtime` running
+/// [`hostile::CONFIG`]: every valid request must get exactly its answer, no
+/// answer may show the proxy failing, the proxy must show no damage, and
+/// (with [`Flood::memory`]) its resident memory must stay flat after the
+/// warm-up: a leak per request, or a trap that fails every later request,
+/// shows up here where a handful of requests would not show it.
+///
+/// # Panics
+/// On any failure, naming the first few and the seed.
+pub fn assert_flood(runtime: Runtime, flood: Flood) {
+    let upstream = Upstream::start_unrecorded();
+    let mut proxy = runtime.serve(hostile::CONFIG, &upstream);
+    let plan = Plan::new(seed(), |request| proxy.takes(request));
+    let crashed = |response: &Response| proxy.crashed(response);
+    let warm_up = flood.memory.map_or(0, |memory| memory.warm_up);
+    let rss = || flood.memory.map(|_| settled_rss_kib(proxy.pid()));
+    let mut report = run(proxy.addr(), &plan, 0..warm_up, flood.threads, &crashed);
+    let rss_warm = rss();
+    report.add(run(
+        proxy.addr(),
+        &plan,
+        warm_up..flood.total,
+        flood.threads,
+        &crashed,
+    ));
+    let rss_end = rss();
+    eprintln!(
+        "{} flood: {} requests ({} valid, {} hostile, {} sent again after a kept-alive \
+         connection closed){}",
+        runtime.name(),
+        report.total(),
+        report.valid,
+        report.hostile,
+        report.resent,
+        match (rss_warm, rss_end) {
+            (Some(warm), Some(end)) =>
+                format!("; RSS {warm} KiB after {warm_up} requests, {end} KiB at the end"),
+            _ => String::new(),
+        }
+    );
+    assert_eq!(
+        report.failures,
+        0,
+        "{} of {} requests failed (seed {}); the first:\n{}",
+        report.failures,
+        report.total(),
+        plan.seed,
+        report.failure_lines.join("\n")
+    );
+    assert_eq!(report.total(), flood.total);
+    let damage = proxy.damage();
+    assert!(damage.is_empty(), "{}", damage.join("\n"));
+    if let (Some(memory), Some(rss_warm), Some(rss_end)) = (flood.memory, rss_warm, rss_end) {
+        assert!(
+            rss_end * 100 < rss_warm * (100 + memory.max_growth_percent),
+            "{} grew from {rss_warm} KiB after warm-up to {rss_end} KiB, over {}%",
+            runtime.name(),
+            memory.max_growth_percent
+        );
+    }
 }
 
 /// A process's resident memory in KiB (`VmRSS` in `/proc/<pid>/status`).

@@ -7,14 +7,16 @@
 //! They are aimed at [`CONFIG`]: host `api.example.com`, paths `/api/*` (a
 //! listed policy) and `/open/*` (everything `*`).
 //!
-//! The checks every proxy must pass in the same way live here too; what only
-//! one proxy can show (Envoy's VM stats and counters, the Worker's denial
-//! log) stays in its test file.
+//! The checks every runtime must pass in the same way live here too, written
+//! against [`Proxy`]; what only one runtime can show (Envoy's debug log and
+//! shadow counters, the Worker's denial log lines) stays in its test file.
 
-use crate::client::{Request, Response};
+use crate::client::Request;
+use crate::proxy::{Proxy, Runtime};
 use crate::upstream::{self, Upstream};
 use crate::vectors::{cors_headers, lines, show};
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 /// A listed policy with every option on, and a policy of stars.
 pub const CONFIG: &str = r#"{"policies": [
@@ -56,9 +58,9 @@ pub const PREFLIGHT_VARY: &str = "Origin, Access-Control-Request-Method, Access-
 
 /// Asserts that the valid [`preflight`] sent to `proxy` gets exactly its
 /// answer; `when` says which check this is (before, after...).
-pub fn assert_preflight_answered(proxy: SocketAddr, when: &str) {
-    let response = preflight()
-        .send(proxy)
+pub fn assert_preflight_answered(proxy: &dyn Proxy, when: &str) {
+    let response = proxy
+        .send(&preflight())
         .unwrap_or_else(|e| panic!("{when}: no answer to a valid preflight: {e}"));
     assert_eq!(response.status, 204, "{when}: {response:?}");
     let expected = cors_headers(&lines(&[
@@ -72,27 +74,50 @@ pub fn assert_preflight_answered(proxy: SocketAddr, when: &str) {
     assert_eq!(cors_headers(&response.headers), expected, "{when}");
 }
 
-/// Sends each named request to `proxy`; returns a line for each that got no
-/// answer, or an answer that `crashed` explains as the proxy failing (each
-/// proxy shows a crash with its own status).
-pub fn failures(
-    proxy: SocketAddr,
-    requests: impl IntoIterator<Item = (String, Request)>,
-    crashed: impl Fn(&Response) -> Option<String>,
-) -> Vec<String> {
-    requests
-        .into_iter()
-        .filter_map(|(label, request)| match request.send(proxy) {
-            Ok(response) => crashed(&response).map(|why| format!("{label}: {why}")),
-            Err(e) => Some(format!("{label}: no answer: {e}")),
-        })
-        .collect()
+/// Sends every hostile request the runtime takes ([`Proxy::takes`]) through
+/// one proxy: each must get an answer that does not show the proxy failing,
+/// the proxy must show no damage ([`Proxy::damage`]), and the valid
+/// preflight must get exactly its answer before and after. Over HTTP/2, a
+/// request the protocol cannot express is not sent, and counted.
+///
+/// # Panics
+/// On any failure, listing them all.
+pub fn assert_hostile_requests_answered(runtime: Runtime) {
+    let upstream = Upstream::start();
+    let mut proxy = runtime.serve(CONFIG, &upstream);
+    assert_preflight_answered(&*proxy, "before");
+    let (mut sent, mut inexpressible, mut failures) = (0, 0, Vec::new());
+    for (label, request) in requests().into_iter().filter(|(_, r)| proxy.takes(r)) {
+        if runtime == Runtime::EnvoyHttp2 && crate::h2c::to_http2(&request).is_err() {
+            inexpressible += 1;
+            continue;
+        }
+        sent += 1;
+        match proxy.send(&request) {
+            Ok(response) => failures.extend(
+                proxy
+                    .crashed(&response)
+                    .map(|why| format!("{label}: {why}")),
+            ),
+            Err(e) => failures.push(format!("{label}: no answer: {e}")),
+        }
+    }
+    eprintln!(
+        "{}: {sent} hostile requests sent, {inexpressible} not expressible over the protocol",
+        runtime.name()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_preflight_answered(&*proxy, "after the hostile requests");
+    let damage = proxy.damage();
+    assert!(damage.is_empty(), "{}", damage.join("\n"));
 }
 
 /// Asserts that origins which are not serialized origins, or not text, are
 /// refused on a preflight without being echoed, and that a 64 KiB list of
 /// names on the star policy is echoed whole.
-pub fn assert_hostile_values_not_echoed(proxy: SocketAddr) {
+pub fn assert_hostile_values_not_echoed(runtime: Runtime) {
+    let upstream = Upstream::start();
+    let proxy = runtime.serve(CONFIG, &upstream);
     for origin in [
         &b"https://app.example.com/"[..],
         b"https://app.example.com/path",
@@ -101,11 +126,10 @@ pub fn assert_hostile_values_not_echoed(proxy: SocketAddr) {
         b"https://app.example.com,https://app.example.com",
         b"HTTPS://APP.EXAMPLE.COM",
     ] {
-        let response = api(b"OPTIONS", b"/api/items")
+        let request = api(b"OPTIONS", b"/api/items")
             .header("Origin", origin.to_vec())
-            .header("Access-Control-Request-Method", "PUT")
-            .send(proxy)
-            .unwrap();
+            .header("Access-Control-Request-Method", "PUT");
+        let response = proxy.send(&request).unwrap();
         assert_eq!(response.status, 403, "Origin {}", show(origin));
         assert_eq!(response.header("access-control-allow-origin"), None);
         assert_eq!(
@@ -117,12 +141,11 @@ pub fn assert_hostile_values_not_echoed(proxy: SocketAddr) {
     }
     // 64 KiB of names: the star policy allows each and echoes them all.
     let huge = b"x-a,".repeat(64 * 1024 / 4);
-    let response = api(b"OPTIONS", b"/open/x")
+    let request = api(b"OPTIONS", b"/open/x")
         .header("Origin", "https://app.example.com")
         .header("Access-Control-Request-Method", "PUT")
-        .header("Access-Control-Request-Headers", huge.clone())
-        .send(proxy)
-        .unwrap();
+        .header("Access-Control-Request-Headers", huge.clone());
+    let response = proxy.send(&request).unwrap();
     assert_eq!(response.status, 204);
     let echoed = response.header("access-control-allow-headers");
     assert_eq!(
@@ -135,19 +158,72 @@ pub fn assert_hostile_values_not_echoed(proxy: SocketAddr) {
 
 /// Asserts that two identical `Origin` lines are rejected, unforwarded and
 /// unanswered by any CORS header: joined, they are no origin at all.
-pub fn assert_two_identical_origins_rejected(proxy: SocketAddr, upstream: &Upstream) {
-    let response = api(b"GET", b"/api/items")
+pub fn assert_two_identical_origins_rejected(runtime: Runtime) {
+    let upstream = Upstream::start();
+    let proxy = runtime.serve(CONFIG, &upstream);
+    let request = api(b"GET", b"/api/items")
         .header("Origin", "https://app.example.com")
         .header("Origin", "https://app.example.com")
-        .header(upstream::ID_HEADER, "two-origins")
-        .send(proxy)
-        .unwrap();
+        .header(upstream::ID_HEADER, "two-origins");
+    let response = proxy.send(&request).unwrap();
     assert_eq!(
         response.status, 403,
         "rejected: the joined value is no origin"
     );
     assert!(!upstream.saw("two-origins"));
     assert_eq!(response.header("access-control-allow-origin"), None);
+    assert_recorded(&*proxy, &[("actual_rejected", 1)]);
+}
+
+/// Asserts that `Sec-Fetch-Site: same-origin` exempts a request from
+/// `disallowed: reject` only on a line of its own: several lines, even all
+/// `same-origin`, join into a value that is not.
+pub fn assert_sec_fetch_site_on_several_lines_is_not_same_origin(runtime: Runtime) {
+    let upstream = Upstream::start();
+    let proxy = runtime.serve(CONFIG, &upstream);
+    let status = |lines: &[&str]| {
+        let mut request = api(b"POST", b"/api/items")
+            .header("Origin", "https://evil.example.net")
+            .header("Content-Length", "0");
+        for line in lines {
+            request = request.header("Sec-Fetch-Site", *line);
+        }
+        proxy.send(&request).unwrap().status
+    };
+    assert_eq!(status(&["same-origin"]), 200, "one line: exempt");
+    assert_eq!(status(&["same-origin", "cross-site"]), 403);
+    assert_eq!(status(&["same-origin", "same-origin"]), 403);
+    assert_eq!(status(&["cross-site", "same-origin"]), 403);
+    assert_recorded(
+        &*proxy,
+        &[("actual_same_origin", 1), ("actual_rejected", 3)],
+    );
+}
+
+/// Asserts that `proxy` has recorded exactly `expected` of the outcomes it
+/// records at all, waiting a moment for them to show.
+fn assert_recorded(proxy: &dyn Proxy, expected: &[(&str, u64)]) {
+    let want: BTreeMap<String, u64> = expected
+        .iter()
+        .filter(|(outcome, _)| proxy.records(outcome))
+        .map(|(outcome, n)| (outcome.to_string(), *n))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let got: BTreeMap<String, u64> = proxy
+            .recorded()
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        if got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "recorded: expected {want:?}, got {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Every hostile request, named.

@@ -1,11 +1,11 @@
-//! The end-to-end harness: the shared vectors, a raw HTTP/1.1 client, a
-//! recording upstream, and a real Envoy running the module.
-//!
-//! Every runner (Envoy here, the Worker under workerd) does the same thing
-//! with a vector case: send [`vectors::Case::request`] with [`client`] through
-//! the proxy to an [`upstream::Upstream`], find out whether the upstream saw
-//! it, and compare with [`vectors::Expect::mismatches`]; [`conformance`] does
-//! that part. Only the proxy part ([`envoy`], [`workerd`]) is runner-specific.
+//! The end-to-end harness: the filter in real runtimes (real Envoy running
+//! the module, over HTTP/1.1 and HTTP/2; real workerd running the Worker)
+//! behind one [`proxy::Proxy`] trait, and the checks written once against it:
+//! the shared vectors ([`conformance`]), hostile traffic ([`hostile`]) and
+//! floods ([`flood`]). Around them: raw HTTP/1.1 and HTTP/2 clients
+//! ([`client`], [`h2c`]), a recording upstream ([`upstream`]), and the one
+//! generator of each runtime's config ([`envoy::Bootstrap`],
+//! [`workerd::Config`]), which the `serve` binary also hands to scripts.
 //!
 //! Everything works on bytes: the vectors carry non-UTF-8 header values on
 //! purpose, and the client and upstream send and record exactly those bytes.
@@ -14,7 +14,9 @@ pub mod client;
 pub mod conformance;
 pub mod envoy;
 pub mod flood;
+pub mod h2c;
 pub mod hostile;
+pub mod proxy;
 pub mod upstream;
 pub mod vectors;
 pub mod workerd;
@@ -69,31 +71,24 @@ fn env_sh_value(variable: &str) -> Option<String> {
         .map(|value| value.trim_matches('"').to_string())
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-pub struct TempDir(PathBuf);
+/// A fresh directory `<tmp>/<prefix>-…` (made by `tempfile`), removed on drop.
+pub struct TempDir(tempfile::TempDir);
 
 impl TempDir {
-    /// Creates `<tmp>/<prefix>-<pid>-<n>`.
+    /// Creates it.
+    ///
+    /// # Panics
+    /// When it cannot be created.
     pub fn new(prefix: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("{prefix}-{}-{n}", std::process::id()));
-        // A leftover from an earlier run with the same pid is stale.
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
-        TempDir(path)
+        tempfile::Builder::new()
+            .prefix(&format!("{prefix}-"))
+            .tempdir()
+            .map(TempDir)
+            .unwrap_or_else(|e| panic!("cannot create a temp dir {prefix}-…: {e}"))
     }
 
     /// The directory.
     pub fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }

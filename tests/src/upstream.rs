@@ -14,6 +14,7 @@
 //! does). Request bodies are read by `Content-Length` only, which is all a
 //! proxy sends for these tests.
 
+use crate::client;
 use crate::vectors::Header;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -181,37 +182,32 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<Recorded>>, record: bool) {
     }
 }
 
-/// One request, or `None` at a clean end of the connection.
+/// One request, or `None` at a clean end of the connection. The head is
+/// read up to its empty line, then parsed with `httparse`.
 fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Recorded>> {
-    let mut line = Vec::new();
-    if reader.read_until(b'\n', &mut line)? == 0 {
-        return Ok(None);
-    }
-    let request_line = trim_eol(&line).to_vec();
-    let mut parts = request_line.splitn(3, |&b| b == b' ');
-    let method = parts.next().unwrap_or_default().to_vec();
-    let path = parts.next().unwrap_or_default().to_vec();
-    let mut headers = Vec::new();
+    let mut head = Vec::new();
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line)? == 0 {
+        let start = head.len();
+        if reader.read_until(b'\n', &mut head)? == 0 {
             return Ok(None);
         }
-        let line = trim_eol(&line);
-        if line.is_empty() {
+        if start > 0 && matches!(&head[start..], b"\r\n" | b"\n") {
             break;
         }
-        if let Some(colon) = line.iter().position(|&b| b == b':') {
-            headers.push((
-                line[..colon].to_vec(),
-                line[colon + 1..].trim_ascii().to_vec(),
-            ));
-        }
     }
+    let mut fields = [httparse::EMPTY_HEADER; client::MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut fields);
+    parsed
+        .parse(&head)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
     let request = Recorded {
-        method,
-        path,
-        headers,
+        method: parsed.method.unwrap_or_default().as_bytes().to_vec(),
+        path: parsed.path.unwrap_or_default().as_bytes().to_vec(),
+        headers: parsed
+            .headers
+            .iter()
+            .map(|h| (h.name.as_bytes().to_vec(), h.value.trim_ascii().to_vec()))
+            .collect(),
     };
     let length = request
         .header("content-length")
@@ -222,15 +218,9 @@ fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Recorded>> {
     Ok(Some(request))
 }
 
-fn trim_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client;
 
     #[test]
     fn records_requests_and_answers_as_instructed() {

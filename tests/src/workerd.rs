@@ -61,6 +61,19 @@ pub enum CorsConfig<'a> {
     Absent,
 }
 
+/// What a test adds to the Worker's workerd config besides `CORS_CONFIG` and
+/// `ORIGIN_URL`: stand-ins for Cloudflare's bindings, written as workerd
+/// wrapped bindings whose module is one of `internal_modules`.
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Bindings in Cap'n Proto text, e.g.
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    pub bindings: Vec<String>,
+    /// Internal ES modules `(name, source)`, for wrapped bindings: each
+    /// default-exports a function that returns the binding's value.
+    pub internal_modules: Vec<(String, String)>,
+}
+
 /// A running workerd; killed on drop.
 pub struct Workerd {
     child: Child,
@@ -100,6 +113,18 @@ impl Workerd {
         cors_config: CorsConfig,
         origin_url: Option<&str>,
     ) -> Result<Workerd, StartFailure> {
+        Workerd::start_with(cors_config, origin_url, &Extras::default())
+    }
+
+    /// [`Workerd::start`] with `extras` in the config.
+    ///
+    /// # Errors
+    /// As [`Workerd::start`].
+    pub fn start_with(
+        cors_config: CorsConfig,
+        origin_url: Option<&str>,
+        extras: &Extras,
+    ) -> Result<Workerd, StartFailure> {
         let dir = TempDir::new("e2e-workerd");
         let build = build_dir();
         // Embedded files are found relative to the config file.
@@ -108,8 +133,11 @@ impl Workerd {
                 .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
         }
         let config_path = dir.path().join("workerd.capnp");
-        std::fs::write(&config_path, capnp_config(cors_config, origin_url))
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
+        std::fs::write(
+            &config_path,
+            capnp_config_with(cors_config, origin_url, extras),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", config_path.display()));
         let mut child = Command::new(workerd_bin())
             .arg("serve")
             .arg(&config_path)
@@ -210,6 +238,11 @@ impl Workerd {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process id, to read its memory from `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// stderr lines that betray a trap, a panic or an exception in the
     /// Worker. (The worker-build shim re-instantiates a trapped module on the
     /// next request, so later answers do not show a crash; these lines do.)
@@ -238,54 +271,185 @@ impl Drop for Workerd {
     }
 }
 
-/// The workerd config: the Worker on `127.0.0.1:0`, with outbound access to
-/// loopback (workerd's default network refuses it, and the upstream is there).
-pub fn capnp_config(cors_config: CorsConfig, origin_url: Option<&str>) -> String {
+/// The workerd config of the tests: the built Worker on `127.0.0.1:0`, with
+/// `cors_config`, `ORIGIN_URL` when given, and `extras`, fetching over the
+/// network (loopback included).
+pub fn capnp_config_with(
+    cors_config: CorsConfig,
+    origin_url: Option<&str>,
+    extras: &Extras,
+) -> String {
     let mut bindings = Vec::new();
     match cors_config {
-        CorsConfig::Text(text) => {
-            bindings.push(format!(
-                "(name = \"CORS_CONFIG\", text = {})",
-                capnp_string(text)
-            ));
-        }
-        CorsConfig::Json(json) => {
-            bindings.push(format!(
-                "(name = \"CORS_CONFIG\", json = {})",
-                capnp_string(json)
-            ));
-        }
+        CorsConfig::Text(text) => bindings.push(Binding::Text("CORS_CONFIG".into(), text.into())),
+        CorsConfig::Json(json) => bindings.push(Binding::Json("CORS_CONFIG".into(), json.into())),
         CorsConfig::Absent => {}
     }
     if let Some(url) = origin_url {
-        bindings.push(format!(
-            "(name = \"ORIGIN_URL\", text = {})",
-            capnp_string(url)
-        ));
+        bindings.push(Binding::Text("ORIGIN_URL".into(), url.into()));
     }
-    format!(
-        r#"using Workerd = import "/workerd/workerd.capnp";
+    bindings.extend(extras.bindings.iter().cloned().map(Binding::Capnp));
+    Config {
+        modules: Module::built_worker(),
+        bindings,
+        outbound: Outbound::Network,
+        internal_modules: extras.internal_modules.clone(),
+    }
+    .to_capnp()
+}
+
+/// One module of a Worker, embedded from a file beside the config.
+#[derive(Debug, Clone)]
+pub enum Module {
+    /// An ES module (JavaScript); the first one is the entry point.
+    Es(String),
+    /// A compiled Wasm module, imported by that name.
+    Wasm(String),
+}
+
+impl Module {
+    /// The built Worker's modules: `index.js` and the `index_bg.wasm` it
+    /// imports, from [`build_dir`].
+    pub fn built_worker() -> Vec<Module> {
+        vec![
+            Module::Es("index.js".into()),
+            Module::Wasm("index_bg.wasm".into()),
+        ]
+    }
+}
+
+/// A binding of the Worker's `env`.
+#[derive(Debug, Clone)]
+pub enum Binding {
+    /// A text binding (a wrangler var written as a string): any text.
+    Text(String, String),
+    /// A JSON binding (a wrangler `[vars]` table): the Worker sees an
+    /// object. It must be valid JSON, or workerd refuses its own config.
+    Json(String, String),
+    /// A text binding holding a file beside the config.
+    TextFile(String, String),
+    /// A binding written in Cap'n Proto text, such as a wrapped binding
+    /// `(name = "X", wrapped = (moduleName = "test:x"))`.
+    Capnp(String),
+}
+
+/// Where the Worker's `fetch()` goes.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// The network, loopback included (workerd's default network refuses
+    /// it, and a test's upstream is there).
+    Network,
+    /// A second Worker, this ES module beside the config: every fetch
+    /// reaches it without crossing a socket (a benchmark's upstream).
+    Worker(String),
+}
+
+/// The one generator of workerd configs, for the tests, the `serve` binary
+/// and through it the scripts: a Worker of `modules` with `bindings` on
+/// `127.0.0.1:0` (workerd reports the port on its control descriptor,
+/// `--control-fd`), fetching through `outbound`. Files are embedded
+/// relative to the config file.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Worker's modules, the entry point first.
+    pub modules: Vec<Module>,
+    /// Its bindings.
+    pub bindings: Vec<Binding>,
+    /// Where its fetches go.
+    pub outbound: Outbound,
+    /// Internal ES modules `(name, source)` of an extension, for wrapped
+    /// bindings.
+    pub internal_modules: Vec<(String, String)>,
+}
+
+impl Config {
+    /// The config as `workerd serve` reads it (Cap'n Proto text).
+    pub fn to_capnp(&self) -> String {
+        let modules: Vec<String> = self
+            .modules
+            .iter()
+            .map(|module| match module {
+                Module::Es(file) => {
+                    format!("(name = {0}, esModule = embed {0})", capnp_string(file))
+                }
+                Module::Wasm(file) => format!("(name = {0}, wasm = embed {0})", capnp_string(file)),
+            })
+            .collect();
+        let bindings: Vec<String> = self
+            .bindings
+            .iter()
+            .map(|binding| match binding {
+                Binding::Text(name, text) => {
+                    format!(
+                        "(name = {}, text = {})",
+                        capnp_string(name),
+                        capnp_string(text)
+                    )
+                }
+                Binding::Json(name, json) => {
+                    format!(
+                        "(name = {}, json = {})",
+                        capnp_string(name),
+                        capnp_string(json)
+                    )
+                }
+                Binding::TextFile(name, file) => format!(
+                    "(name = {}, text = embed {})",
+                    capnp_string(name),
+                    capnp_string(file)
+                ),
+                Binding::Capnp(text) => text.clone(),
+            })
+            .collect();
+        let internal_modules: Vec<String> = self
+            .internal_modules
+            .iter()
+            .map(|(name, source)| {
+                format!(
+                    "(name = {}, esModule = {}, internal = true)",
+                    capnp_string(name),
+                    capnp_string(source)
+                )
+            })
+            .collect();
+        let (outbound_service, outbound_worker) = match &self.outbound {
+            Outbound::Network => (
+                r#"(name = "outbound", network = (allow = ["public", "private", "local"]))"#
+                    .to_string(),
+                String::new(),
+            ),
+            Outbound::Worker(file) => (
+                r#"(name = "outbound", worker = .outbound)"#.to_string(),
+                format!(
+                    "\nconst outbound :Workerd.Worker = (\n  modules = [(name = {0}, esModule = embed {0})],\n  compatibilityDate = \"{COMPATIBILITY_DATE}\",\n);\n",
+                    capnp_string(file)
+                ),
+            ),
+        };
+        format!(
+            r#"using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "net", network = (allow = ["public", "private", "local"])),
+    {outbound_service},
   ],
   sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "main")],
+  extensions = [(modules = [{}])],
 );
 
 const worker :Workerd.Worker = (
-  modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
-  ],
+  modules = [{}],
   compatibilityDate = "{COMPATIBILITY_DATE}",
   bindings = [{}],
-  globalOutbound = "net",
+  globalOutbound = "outbound",
 );
-"#,
-        bindings.join(", ")
-    )
+{outbound_worker}"#,
+            internal_modules.join(", "),
+            modules.join(", "),
+            bindings.join(", ")
+        )
+    }
 }
 
 /// A Cap'n Proto text literal holding `text` exactly.

@@ -1,5 +1,7 @@
-//! Malformed and hostile traffic through real Envoy running the module, shadow
-//! mode, debug logging, and refused configs on a real start.
+//! Malformed and hostile traffic through real Envoy running the module, over
+//! HTTP/1.1 and HTTP/2 (the shared checks of [`e2e::hostile`]); and what only
+//! Envoy shows: shadow counters, debug logging, refused configs on a real
+//! start.
 //!
 //! A panic in the module traps the V8 VM, and Envoy then fails every later
 //! request on that worker; so every hostile request must get an answer, the
@@ -10,8 +12,9 @@
 //! envoy`); fails, never skips, without them.
 
 use e2e::client::Request;
-use e2e::envoy::{self, Envoy};
+use e2e::envoy::Envoy;
 use e2e::hostile::{self, api, preflight, CONFIG};
+use e2e::proxy::Runtime;
 use e2e::upstream::{self, Upstream};
 use e2e::vectors::{cors_headers, lines};
 use std::collections::BTreeMap;
@@ -28,58 +31,37 @@ fn start(config: &str, upstream: &Upstream, extra_args: &[&str]) -> Envoy {
 
 #[test]
 fn hostile_requests_get_answers_and_the_vm_survives() {
-    let upstream = Upstream::start();
-    let envoy = start(CONFIG, &upstream, &[]);
-    hostile::assert_preflight_answered(envoy.listener(), "before");
-    let vm_before = envoy.vm_stats();
-    let failures = hostile::failures(envoy.listener(), hostile::requests(), |response| {
-        (response.status == 503).then(|| "503, the VM may have failed".to_string())
-    });
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    hostile::assert_preflight_answered(envoy.listener(), "after the hostile requests");
-    assert_eq!(envoy.vm_stats(), vm_before, "a VM was replaced or reloaded");
-    let log = envoy.log();
-    assert!(
-        envoy::trap_lines(&log).is_empty(),
-        "{}",
-        envoy::trap_lines(&log).join("\n")
-    );
+    hostile::assert_hostile_requests_answered(Runtime::Envoy);
+}
+
+#[test]
+fn hostile_requests_over_http2_get_answers_and_the_vm_survives() {
+    hostile::assert_hostile_requests_answered(Runtime::EnvoyHttp2);
 }
 
 #[test]
 fn hostile_values_are_never_echoed() {
-    let upstream = Upstream::start();
-    let envoy = start(CONFIG, &upstream, &[]);
-    hostile::assert_hostile_values_not_echoed(envoy.listener());
+    hostile::assert_hostile_values_not_echoed(Runtime::Envoy);
+}
+
+#[test]
+fn hostile_values_over_http2_are_never_echoed() {
+    hostile::assert_hostile_values_not_echoed(Runtime::EnvoyHttp2);
 }
 
 #[test]
 fn several_origin_lines_match_nothing_even_when_identical() {
-    let upstream = Upstream::start();
-    let envoy = start(CONFIG, &upstream, &[]);
-    hostile::assert_two_identical_origins_rejected(envoy.listener(), &upstream);
+    hostile::assert_two_identical_origins_rejected(Runtime::Envoy);
+}
+
+#[test]
+fn several_origin_fields_over_http2_match_nothing_even_when_identical() {
+    hostile::assert_two_identical_origins_rejected(Runtime::EnvoyHttp2);
 }
 
 #[test]
 fn sec_fetch_site_on_several_lines_is_not_same_origin() {
-    let upstream = Upstream::start();
-    let envoy = start(CONFIG, &upstream, &[]);
-    let request = |lines: &[&str]| {
-        let mut request = api(b"POST", b"/api/items")
-            .header("Origin", "https://evil.example.net")
-            .header("Content-Length", "0");
-        for line in lines {
-            request = request.header("Sec-Fetch-Site", *line);
-        }
-        request.send(envoy.listener()).unwrap().status
-    };
-    assert_eq!(request(&["same-origin"]), 200, "one line: exempt");
-    assert_eq!(request(&["same-origin", "cross-site"]), 403);
-    assert_eq!(request(&["same-origin", "same-origin"]), 403);
-    assert_eq!(request(&["cross-site", "same-origin"]), 403);
-    let counters = envoy.outcome_counters();
-    assert_eq!(counters.get("actual_same_origin"), Some(&1));
-    assert_eq!(counters.get("actual_rejected"), Some(&3));
+    hostile::assert_sec_fetch_site_on_several_lines_is_not_same_origin(Runtime::Envoy);
 }
 
 #[test]

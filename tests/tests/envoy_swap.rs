@@ -16,12 +16,11 @@
 //! envoy`); fails, never skips, without them.
 
 use e2e::client::Response;
-use e2e::envoy::{self, Envoy};
+use e2e::envoy::{self, Bootstrap, Envoy, Filter, Target};
 use e2e::flood::{self, Plan, Report};
 use e2e::hostile::{api, CONFIG};
 use e2e::upstream::Upstream;
 use e2e::TempDir;
-use serde_json::{json, Value};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,18 +38,19 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// An origin that only the new configuration allows.
 const NEW_ORIGIN: &str = "https://new.example.net";
 
-/// The listener resource in an LDS file.
-fn lds(plugin_config: &str, port: u16) -> Value {
-    let mut listener = envoy::listener(plugin_config, &envoy::module_path(), port);
-    listener["@type"] = json!("type.googleapis.com/envoy.config.listener.v3.Listener");
-    json!({"resources": [listener]})
+/// The module with `plugin_config` on `127.0.0.1:port`, in front of `upstream`.
+fn bootstrap(plugin_config: &str, upstream: SocketAddr, port: u16) -> Bootstrap {
+    let mut bootstrap = Bootstrap::new(Filter::module(plugin_config), Target::Upstream(upstream));
+    bootstrap.port = port;
+    bootstrap
 }
 
-/// Replaces the LDS file the way a config push should: written beside it,
-/// then renamed over it, so Envoy never reads half a file.
-fn publish(dir: &Path, plugin_config: &str, port: u16) {
+/// Replaces the LDS file with `bootstrap`'s listener the way a config push
+/// should: written beside it, then renamed over it, so Envoy never reads
+/// half a file.
+fn publish(dir: &Path, bootstrap: &Bootstrap) {
     let staged = dir.join("lds.json.new");
-    std::fs::write(&staged, lds(plugin_config, port).to_string()).expect("write the LDS file");
+    std::fs::write(&staged, bootstrap.lds_file().to_string()).expect("write the LDS file");
     std::fs::rename(&staged, dir.join("lds.json")).expect("move the LDS file into place");
 }
 
@@ -116,27 +116,18 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
         &format!(r#""{NEW_ORIGIN}", "https://*.com","#),
         1,
     );
-    publish(watched.path(), CONFIG, port);
-    let bootstrap = json!({
-        // LDS needs a node identity, even from a file.
-        "node": {"id": "e2e", "cluster": "e2e"},
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
-        "static_resources": {"clusters": [envoy::cluster(upstream.addr())]},
-        "dynamic_resources": {"lds_config": {
-            "resource_api_version": "V3",
-            "path_config_source": {
-                "path": watched.path().join("lds.json").to_string_lossy(),
-                "watched_directory": {"path": watched.path().to_string_lossy()},
-            },
-        }},
-    });
+    let up = upstream.addr();
+    publish(watched.path(), &bootstrap(CONFIG, up, port));
+    let bootstrap_json =
+        bootstrap(CONFIG, up, port).to_json_with_lds(&watched.path().join("lds.json"));
     // Old connections drain for 2 s instead of 10 minutes.
-    let envoy = Envoy::start_with(&bootstrap, &["--drain-time-s", "2"]).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    });
+    let envoy =
+        Envoy::start_with(&bootstrap_json, &["--drain-time-s", "2"]).unwrap_or_else(|failure| {
+            panic!(
+                "Envoy did not start ({:?}):\n{}",
+                failure.status, failure.log
+            )
+        });
     let proxy = envoy.listener();
     assert_eq!(probe(proxy).status, 403, "not allowed before the swap");
 
@@ -146,7 +137,7 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
         std::thread::sleep(SETTLE);
 
         let updates = stat(&envoy, "listener_manager.lds.update_success");
-        publish(watched.path(), &new_config, port);
+        publish(watched.path(), &bootstrap(&new_config, up, port));
         wait_for("the new config allows its origin", || {
             probe(proxy).status == 204
         });
@@ -163,7 +154,7 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
         );
         std::thread::sleep(SETTLE);
 
-        publish(watched.path(), &bad_config, port);
+        publish(watched.path(), &bootstrap(&bad_config, up, port));
         wait_for("the bad config is rejected", || {
             stat(&envoy, "listener_manager.lds.update_rejected") == 1
         });

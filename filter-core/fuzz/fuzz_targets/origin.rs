@@ -1,5 +1,5 @@
 //! Arbitrary bytes as `Origin`, on an actual request and on a preflight,
-//! against exact, subdomain, any-port and `null` entries. An origin is
+//! against exact, subdomain, single-label glob, any-port and `null` entries. An origin is
 //! echoed exactly when a reference matcher, written here from
 //! docs/behaviour.md, allows it, and then it is echoed byte for byte.
 
@@ -14,7 +14,8 @@ static CONFIG: LazyLock<Config> = LazyLock::new(|| {
         br#"{"policies": [{"name": "origins", "allow_origins": [
             "https://app.example.com", "HTTPS://Shop.Example.org:443",
             "https://*.example.com", "https://*.internal.example.net:8443",
-            "http://localhost:*", "http://127.0.0.1:8080", "http://[::1]:3000", "null"
+            "http://localhost:*", "http://127.0.0.1:8080", "http://[::1]:3000", "null",
+            "https://pr-*-x.preview.example.org"
         ]}]}"#,
     )
     .unwrap()
@@ -53,10 +54,20 @@ fn reference_allows(origin: &[u8]) -> bool {
             .is_some_and(labels)
             && host.len() <= 253
     };
+    let glob = || {
+        host.strip_suffix("-x.preview.example.org")
+            .and_then(|label| label.strip_prefix("pr-"))
+            .is_some_and(|middle| {
+                !middle.is_empty()
+                    && middle
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+    };
     if authority.contains(':') {
         port_ok && subdomain_of("internal.example.net")
     } else {
-        subdomain_of("example.com")
+        subdomain_of("example.com") || glob()
     }
 }
 
