@@ -59,7 +59,8 @@ fn a_shape_error_names_its_place() {
     assert_eq!(run.code, 1);
     run.has_err_line("refused: 1 problem; the filter will not run with this config");
     assert!(
-        run.stderr.contains(r#"mode "block": unknown variant `block`, expected `enforce` or `shadow` (line 1, column 16)"#),
+        run.stderr
+            .contains(r#"mode "block": must be "enforce" or "shadow" (line 1, column 16)"#),
         "{}",
         run.stderr
     );
