@@ -81,6 +81,8 @@ impl PluginConfig {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
+// The schema lists the words; reading them through a String is for the message.
+#[cfg_attr(feature = "schema", schemars(!try_from))]
 pub enum Mode {
     /// Answer preflights and edit responses as the policies say.
     #[default]
@@ -179,6 +181,8 @@ pub struct Match {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", try_from = "String")]
+// The schema lists the words; reading them through a String is for the message.
+#[cfg_attr(feature = "schema", schemars(!try_from))]
 pub enum Disallowed {
     /// Forward it; the response comes back without CORS headers.
     #[default]
