@@ -2,7 +2,8 @@
 # Size and speed of the built Worker (cloudflare-worker/build/, or
 # $CLOUDFLARE_WORKER_BUILD as for the e2e tests), side by side under real
 # workerd with two JS Workers on the same requests:
-#   ours  the Rust Worker, CORS_CONFIG = scripts/bench/policy.json
+#   ours  the Rust Worker (cloudflare-worker/worker.js and the build),
+#         CORS_CONFIG = scripts/bench/policy.json
 #   hono  Hono's `cors` middleware with the same policy (scripts/bench/hono-worker.mjs)
 #   bare  a Worker that answers OPTIONS with a bare 204 and forwards the rest:
 #         the floor, what any Worker in front of the origin costs
@@ -35,7 +36,7 @@ BENCH="$ROOT/scripts/bench"
 BUILD="${CLOUDFLARE_WORKER_BUILD:-$ROOT/cloudflare-worker/build}"
 # The compatibility date of deploy/cloudflare/wrangler.toml and the e2e tests
 # (tests/src/workerd.rs), for the upload-size check.
-COMPATIBILITY_DATE=2025-01-01
+COMPATIBILITY_DATE=2026-05-03
 WORKERS=(ours hono bare)
 KINDS=(preflight-allowed preflight-denied get-allowed)
 
@@ -113,7 +114,9 @@ upload_size() {
 # Each Worker's directory: its modules, the policy, the upstream, and a
 # workerd config (embedded files are found relative to it).
 mkdir -p "$WORK"/{ours,hono,bare}
-cp "$BUILD/index.js" "$BUILD/index_bg.wasm" "$WORK/ours/"
+mkdir -p "$WORK/ours/build"
+cp "$BUILD/index.js" "$BUILD/index_bg.wasm" "$WORK/ours/build/"
+cp "$ROOT/cloudflare-worker/worker.js" "$WORK/ours/"
 "$ESBUILD_BIN" "$BENCH/hono-worker.mjs" --bundle --format=esm --minify --log-level=warning \
   --outfile="$WORK/hono/hono.mjs"
 cp "$BENCH/bare-worker.mjs" "$WORK/bare/bare.mjs"
@@ -124,13 +127,13 @@ printf '%-44s %9s bytes, gzip -9 %8s\n' \
   "ours: build/index.js" "$(size "$BUILD/index.js")" "$(gzip_size "$BUILD/index.js")" \
   "hono: bundle (esbuild --minify)" "$(size "$WORK/hono/hono.mjs")" "$(gzip_size "$WORK/hono/hono.mjs")"
 printf '%-44s %s\n' \
-  "ours: wrangler deploy --dry-run" "$(upload_size "$WORK/ours" index.js)" \
+  "ours: wrangler deploy --dry-run" "$(upload_size "$WORK/ours" worker.js)" \
   "hono: wrangler deploy --dry-run" "$(upload_size "$WORK/hono" hono.mjs)"
 
 # modules NAME: the `serve workerd-config` options naming NAME's modules.
 modules() {
   case "$1" in
-    ours) echo --es-module index.js --wasm-module index_bg.wasm ;;
+    ours) echo --es-module worker.js --es-module build/index.js --wasm-module build/index_bg.wasm ;;
     hono) echo --es-module hono.mjs ;;
     bare) echo --es-module bare.mjs ;;
   esac

@@ -63,18 +63,20 @@ install_rust() {
   done
 }
 
-# chromium drives the browser tests; wrk is the load generator for benchmarks.
+# chromium drives the browser tests; wrk is the load generator for benchmarks;
+# umoci and skopeo build and read the OCI image (scripts/release.sh).
 install_debs() {
   local missing=() deb sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  command -v chromium >/dev/null || missing+=(chromium)
-  command -v wrk >/dev/null || missing+=(wrk)
+  for deb in chromium wrk skopeo umoci; do
+    command -v "$deb" >/dev/null || missing+=("$deb")
+  done
   if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  for deb in chromium wrk; do
+  for deb in chromium wrk skopeo umoci; do
     if [[ " ${missing[*]} " == *" $deb "* ]]; then
       say "$deb" "installed: $(command -v "$deb")"
     else

@@ -3,7 +3,8 @@
 # (scripts/setup.sh), checks formatting and lints, builds the core for a real
 # no_std target, builds the Envoy module and the Worker, then runs the core's
 # tests, the shared vectors and hostile traffic through real Envoy and real
-# workerd, and the browser tests in headless Chromium.
+# workerd, checks the deploy kits and the release artifacts, and runs the
+# browser tests in headless Chromium.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +33,13 @@ scripts/build-wasm.sh
 
 step "cargo test: core rules, properties, vectors; Envoy and workerd end to end; operator CLI"
 cargo test --workspace
+
+step "deploy kits: envoy --mode validate, Istio's CRD schema, wrangler dry runs"
+"$TOOLS/venv/bin/python" scripts/validate-deploy.py
+
+step "release artifacts: build them, then read them back (sha256sum, skopeo)"
+scripts/release.sh
+scripts/check-release.sh
 
 step "browser: headless Chromium against Envoy and the Worker"
 node --test tests/browser/

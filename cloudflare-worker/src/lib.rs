@@ -6,44 +6,89 @@
 //! it: preflights and rejections are answered here and never reach the
 //! origin; everything else goes to `ORIGIN_URL` (or, when that is unset, to
 //! the request's own URL) and comes back with the policy's CORS headers.
+//! Two optional bindings add to that: decision counters in Workers Analytics
+//! Engine ([`analytics`]) and per-policy rate limits ([`limits`]).
+
+mod analytics;
+mod limits;
 
 use filter_core::{Action, Config, Decision, Policy, Request as CorsRequest};
+use limits::RateLimiter;
 use std::sync::OnceLock;
 use wasm_bindgen::prelude::{wasm_bindgen, Closure};
-use worker::js_sys::{self, Array, Reflect, JSON};
+use worker::js_sys::{self, Reflect, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys::{Headers, Request, Response, ResponseInit, WorkerGlobalScope};
+use worker::web_sys::{Headers, Request, Response, ResponseInit};
 use worker::{console_error, console_log, Env};
 
 /// The bindings, read on an isolate's first request. They cannot change for
 /// the isolate's lifetime, so compiling the config again per request would
 /// only cost time.
 struct Settings {
-    /// The compiled config, or the lines saying why it was refused.
-    config: Result<Config, Vec<String>>,
+    /// The compiled config and its rate limits, or the lines saying why they
+    /// were refused.
+    setup: Result<Setup, Vec<String>>,
     /// Where requests go instead of their own URL: `scheme://host[:port]`.
     origin_url: Option<String>,
+    /// Whether decisions are written to Analytics Engine.
+    analytics: bool,
+}
+
+/// What the Worker runs with.
+struct Setup {
+    config: Config,
+    /// Per policy, by index: the name of its rate limiting binding.
+    rate_limiters: Vec<Option<String>>,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
 
 const REFUSED_BODY: &str = "CORS configuration refused; see the Worker's logs\n";
 
-/// Every request, as worker-build's shim hands it over (with the bindings
-/// and the execution context, unused).
+#[wasm_bindgen(module = "/src/glue.js")]
+extern "C" {
+    /// The method, URL and headers the engine reads, as lines.
+    #[wasm_bindgen(js_name = requestFacts)]
+    fn request_facts(request: &Request) -> String;
+    /// An empty response with the headers that `edits` sets.
+    fn respond(status: u16, edits: &str) -> Response;
+    /// The upstream's answer to `request`, edited by `editor` if it is a
+    /// function.
+    #[wasm_bindgen(js_name = forward)]
+    fn send(
+        url: &str,
+        request: &Request,
+        editor: &JsValue,
+        policy: usize,
+        allow_origin: Option<String>,
+    ) -> js_sys::Promise;
+}
+
+thread_local! {
+    /// The one callback through which glue.js asks for the edits to an
+    /// upstream's answer: made once, rather than a closure per request.
+    static EDITOR: Closure<dyn Fn(usize, Option<String>, String) -> String> =
+        Closure::new(upstream_edits);
+}
+
+/// Every request, as `worker.js` hands it over through worker-build's
+/// generated glue (with the bindings and the execution context, unused).
 ///
 /// A plain function, not `#[event(fetch)]`, whose handler is a Rust future:
 /// wasm-bindgen drives one with a Promise, a task queue, microtasks and two
 /// closures per `await`, a large share of workerd's CPU per request
 /// (scripts/bench-worker.sh measures it). An answer made here (a preflight,
-/// a rejection) returns as it is; a forwarded request returns the fetch's
-/// Promise, its outcome handled by one callback. An error from the
-/// runtime's API (none is expected) is thrown, and the runtime answers 500.
+/// a rejection) returns as it is; a forwarded request returns glue.js's
+/// Promise of the upstream's (edited) answer. An error from the runtime's
+/// API (none is expected) is thrown, and the runtime answers 500.
 #[wasm_bindgen]
 pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsValue> {
     Ok(match handle(request, &env)? {
         Handled::Answer(response) => response.into(),
-        Handled::Forward { request, url, edit } => forward(&request, url, edit).into(),
+        Handled::Forward(then) => forward(then).into(),
+        Handled::Limit { limiter, key, then } => {
+            limits::check_then_forward(&limiter, &key, then)?.into()
+        }
     })
 }
 
@@ -51,12 +96,23 @@ pub fn fetch(request: Request, env: Env, _ctx: JsValue) -> Result<JsValue, JsVal
 enum Handled {
     /// Answered here.
     Answer(Response),
-    /// Sent on to `url`; inside a policy's scope, the answer is edited.
-    Forward {
-        request: Request,
-        url: String,
-        edit: Option<Edit>,
+    /// Sent on.
+    Forward(Forward),
+    /// Sent on if the policy's rate limiter lets the client's `key` through.
+    Limit {
+        limiter: RateLimiter,
+        key: String,
+        then: Forward,
     },
+}
+
+/// A request on its way to the upstream.
+struct Forward {
+    request: Request,
+    /// Where it goes.
+    url: String,
+    /// Inside a policy's scope, what the policy does to the answer.
+    edit: Option<Edit>,
 }
 
 /// The CORS headers a policy puts on a forwarded request's answer.
@@ -70,8 +126,8 @@ struct Edit {
 /// request still says why.
 fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
     let settings = SETTINGS.get_or_init(|| Settings::load(env));
-    let config = match &settings.config {
-        Ok(config) => config,
+    let setup = match &settings.setup {
+        Ok(setup) => setup,
         Err(lines) => {
             for line in lines {
                 console_error!("CORS_CONFIG refused: {line}");
@@ -79,68 +135,105 @@ fn handle(request: Request, env: &Env) -> Result<Handled, JsValue> {
             return Ok(Handled::Answer(refused()?));
         }
     };
-    let url = request.url();
-    let (scheme, authority, path) = split_url(&url);
-    let Some(policy) = config.policy_for(authority.as_bytes(), path.as_bytes()) else {
-        return Ok(Handled::Forward {
-            url: settings.forward_url(&url, path),
+    let facts = request_facts(&request);
+    let mut lines = facts.split('\n');
+    let method = lines.next().unwrap_or_default();
+    let url = lines.next().unwrap_or_default();
+    // `+value` when the header is present, `-` when absent. The runtime
+    // decodes header bytes as UTF-8 for JS, an invalid byte as U+FFFD: that
+    // can only turn a value that matches nothing into another.
+    let mut header = || lines.next().and_then(|line| line.strip_prefix('+'));
+    let origin = header();
+    let request_method = header();
+    let request_headers = header();
+    let private_network = header();
+    let sec_fetch_site = header();
+    let (scheme, authority, path) = split_url(url);
+    let Some(policy) = setup
+        .config
+        .policy_for(authority.as_bytes(), path.as_bytes())
+    else {
+        return Ok(Handled::Forward(Forward {
+            url: settings.forward_url(url, path),
             request,
             edit: None,
-        });
+        }));
     };
-
-    let method = request.method();
-    let headers = request.headers();
-    // The runtime decodes header bytes as UTF-8 for JS, an invalid byte as
-    // U+FFFD: that can only turn a value that matches nothing into another.
-    let header = |name| headers.get(name).ok().flatten();
-    let origin = header("origin");
-    let request_method = header("access-control-request-method");
-    let request_headers = header("access-control-request-headers");
-    let private_network = header("access-control-request-private-network");
-    let sec_fetch_site = header("sec-fetch-site");
-    let decision = policy.decide(&CorsRequest {
+    let cors_request = CorsRequest {
         method: method.as_bytes(),
         scheme: scheme.as_bytes(),
         authority: authority.as_bytes(),
-        origin: origin.as_deref().map(str::as_bytes),
-        access_control_request_method: request_method.as_deref().map(str::as_bytes),
-        access_control_request_headers: request_headers.as_deref().map(str::as_bytes),
-        access_control_request_private_network: private_network.as_deref().map(str::as_bytes),
-        sec_fetch_site: sec_fetch_site.as_deref().map(str::as_bytes),
-    });
+        origin: origin.map(str::as_bytes),
+        access_control_request_method: request_method.map(str::as_bytes),
+        access_control_request_headers: request_headers.map(str::as_bytes),
+        access_control_request_private_network: private_network.map(str::as_bytes),
+        sec_fetch_site: sec_fetch_site.map(str::as_bytes),
+    };
+    let decision = policy.decide(&cors_request);
     log_denial(policy, &decision);
-    Ok(match decision.to_carry_out() {
+    if settings.analytics {
+        let mode = if decision.shadow { "shadow" } else { "enforce" };
+        analytics::record(env, policy, decision.outcome, mode);
+    }
+    let edit = match decision.to_carry_out() {
         Some(Action::Respond { status, headers }) => {
-            Handled::Answer(answer(*status, headers.iter())?)
+            let mut edits = String::new();
+            for (name, value) in headers.iter() {
+                push_set(&mut edits, name, value);
+            }
+            return Ok(Handled::Answer(respond(*status, &edits)));
         }
         // Shadow mode: decided and logged, the request goes on untouched.
-        None => Handled::Forward {
-            url: settings.forward_url(&url, path),
-            request,
-            edit: None,
-        },
-        Some(Action::Forward { allow_origin }) => Handled::Forward {
-            url: settings.forward_url(&url, path),
-            request,
-            edit: Some(Edit {
-                policy,
-                allow_origin: allow_origin.map(String::from),
-            }),
-        },
-    })
+        None => None,
+        Some(Action::Forward { allow_origin }) => Some(Edit {
+            policy,
+            allow_origin: allow_origin.map(String::from),
+        }),
+    };
+    let then = Forward {
+        url: settings.forward_url(url, path),
+        request,
+        edit,
+    };
+    match &setup.rate_limiters[policy.index()] {
+        Some(name) if !cors_request.is_preflight() => Ok(Handled::Limit {
+            limiter: binding(env, name).unchecked_into(),
+            // Cloudflare sets it on every request from a client.
+            key: then
+                .request
+                .headers()
+                .get("cf-connecting-ip")
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+            then,
+        }),
+        _ => Ok(Handled::Forward(then)),
+    }
 }
 
 impl Settings {
     fn load(env: &Env) -> Settings {
-        let config = config_json(env).and_then(|json| {
-            Config::from_json(json.as_bytes())
-                .map_err(|errors| errors.iter().map(ToString::to_string).collect())
-        });
+        let setup = config_json(env)
+            .and_then(|json| {
+                Config::from_json(json.as_bytes())
+                    .map_err(|errors| errors.iter().map(ToString::to_string).collect())
+            })
+            .and_then(|config| {
+                let rate_limiters = limits::load(env, &config)?;
+                Ok(Setup {
+                    config,
+                    rate_limiters,
+                })
+            });
         let origin_url = binding(env, "ORIGIN_URL")
             .as_string()
             .filter(|url| !url.is_empty());
-        Settings { config, origin_url }
+        Settings {
+            setup,
+            origin_url,
+            analytics: analytics::bound(env),
+        }
     }
 
     /// Where a request with URL `url` and path (and query) `path` goes.
@@ -197,95 +290,71 @@ fn log_denial(policy: &Policy, decision: &Decision) {
 }
 
 /// Sends the request on to `url`, and answers with the upstream's response,
-/// edited by `edit` if any, its body streamed through. The request itself is
-/// the fetch's init: the runtime takes a Request there and copies its
-/// method, headers, body stream and redirect mode, which for an incoming
-/// request is `manual`, so redirects go back to the client as from any
-/// proxy. An unreachable upstream is answered 502, which still gets the
-/// policy's headers like any response.
-fn forward(request: &Request, url: String, edit: Option<Edit>) -> js_sys::Promise {
-    let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let sent = global.fetch_with_str_and_init(&url, request.unchecked_ref());
-    // One callback for both outcomes: it runs exactly once, which frees it.
-    let settle = Closure::once_into_js(move |outcome: JsValue| -> Result<JsValue, JsValue> {
-        let upstream = match outcome.dyn_into::<Response>() {
-            Ok(upstream) => upstream,
-            Err(error) => {
-                console_error!("forwarding to {url} failed: {error:?}");
-                answer(502, [])?
-            }
-        };
-        Ok(match edit {
-            Some(edit) => edit.apply(&upstream)?,
-            None => upstream,
-        }
-        .into())
-    });
-    sent.unchecked_into::<Settling>().then(&settle, &settle)
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// A Promise, for a `then` that takes any two functions: js-sys's
-    /// takes closures that live until dropped, not until called.
-    #[wasm_bindgen(extends = js_sys::Object)]
-    type Settling;
-    #[wasm_bindgen(method)]
-    fn then(this: &Settling, on_fulfilled: &JsValue, on_rejected: &JsValue) -> js_sys::Promise;
-}
-
-impl Edit {
-    /// The upstream's response with the policy's CORS headers in place of
-    /// its own, its body streamed through.
-    fn apply(&self, upstream: &Response) -> Result<Response, JsValue> {
-        // A fetched response's headers are immutable. A Response made with
-        // the upstream's as its init (the runtime takes a Response there)
-        // copies its status, status text and every header line, repeated
-        // `Set-Cookie` included, into headers that can be changed.
-        let init: &ResponseInit = upstream.unchecked_ref();
-        let response =
-            Response::new_with_opt_readable_stream_and_init(upstream.body().as_ref(), init)?;
-        let headers = response.headers();
-        let lines = header_lines(&headers);
-        let edits = self
-            .policy
-            .edit_response(self.allow_origin.as_deref(), line_pairs(&lines));
-        for name in &edits.remove {
-            headers.delete(&String::from_utf8_lossy(name))?;
-        }
-        for (name, value) in edits.set.iter() {
-            headers.set(name, value)?;
-        }
-        Ok(response)
+/// edited by `edit` if any, its body streamed through (glue.js `forward`
+/// says how). Redirects go back to the client as from any proxy.
+fn forward(Forward { request, url, edit }: Forward) -> js_sys::Promise {
+    match edit {
+        None => send(&url, &request, &JsValue::UNDEFINED, 0, None),
+        Some(Edit {
+            policy,
+            allow_origin,
+        }) => EDITOR.with(|editor| {
+            send(
+                &url,
+                &request,
+                editor.as_ref(),
+                policy.index(),
+                allow_origin,
+            )
+        }),
     }
 }
 
-/// The header lines, fetched in one call rather than a few per line: names
-/// (lowercase) and values alternate, joined by newlines, which a Headers
-/// object never holds.
-fn header_lines(headers: &Headers) -> String {
-    Array::from(&headers.entries()).flat(1).join("\n").into()
+/// The header edits, as glue.js applies them, that policy number `policy`
+/// makes to an upstream answer with header `lines` (`name\nvalue\n` each).
+fn upstream_edits(policy: usize, allow_origin: Option<String>, lines: String) -> String {
+    let setup = SETTINGS
+        .get()
+        .and_then(|settings| settings.setup.as_ref().ok());
+    let Some(policy) = setup.and_then(|setup| setup.config.policies().get(policy)) else {
+        return String::new();
+    };
+    edits_text(policy, allow_origin.as_deref(), line_pairs(&lines))
 }
 
-/// The (name, value) pairs of [`header_lines`].
+/// The edits `policy` makes to a response with header lines `upstream`:
+/// `-name` for each header to delete, `+name` and a line with the value for
+/// each to set.
+fn edits_text<'h>(
+    policy: &Policy,
+    allow_origin: Option<&str>,
+    upstream: impl Iterator<Item = (&'h [u8], &'h [u8])>,
+) -> String {
+    let edits = policy.edit_response(allow_origin, upstream);
+    let mut text = String::new();
+    for name in &edits.remove {
+        text.push('-');
+        text.push_str(&String::from_utf8_lossy(name));
+        text.push('\n');
+    }
+    for (name, value) in edits.set.iter() {
+        push_set(&mut text, name, value);
+    }
+    text
+}
+
+fn push_set(edits: &mut String, name: &str, value: &str) {
+    edits.push('+');
+    edits.push_str(name);
+    edits.push('\n');
+    edits.push_str(value);
+    edits.push('\n');
+}
+
+/// The (name, value) pairs of header lines `name\nvalue\n...`.
 fn line_pairs(lines: &str) -> impl Iterator<Item = (&[u8], &[u8])> {
     let mut parts = lines.split('\n').map(str::as_bytes);
     std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
-}
-
-/// A response made here, with an empty body.
-fn answer<'n, 'v>(
-    status: u16,
-    headers: impl IntoIterator<Item = (&'n str, &'v str)>,
-) -> Result<Response, JsValue> {
-    let init = ResponseInit::new();
-    init.set_status(status);
-    let response = Response::new_with_opt_str_and_init(None, &init)?;
-    let fields = response.headers();
-    for (name, value) in headers {
-        fields.set(name, value)?;
-    }
-    Ok(response)
 }
 
 /// The answer to every request while the config is refused: serving with

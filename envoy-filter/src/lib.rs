@@ -12,6 +12,7 @@ use filter_core::{metric_name_part, Action as Cors, Config, Outcome, Policy, Req
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
+use sha2::{Digest, Sha256};
 use std::rc::Rc;
 
 proxy_wasm::main! {{
@@ -25,34 +26,109 @@ proxy_wasm::main! {{
 struct Filter {
     config: Config,
     /// Counter ids, `[policy index][outcome index]`.
-    counters: Vec<[u32; Outcome::ALL.len()]>,
+    counters: Vec<[Option<u32>; Outcome::ALL.len()]>,
+    /// The name of the gauge naming this config (see [`Filter::new`]).
+    info: String,
 }
 
 impl Filter {
-    /// Compiles the plugin JSON and defines one counter per policy and outcome.
-    fn new(json: &[u8]) -> Result<Filter, filter_core::ConfigErrors> {
+    /// Compiles the plugin JSON (whose [`short_hash`] is `hash`) and defines
+    /// its metrics.
+    ///
+    /// Every metric name carries its labels in the form Istio's
+    /// `extraStatTags` extracts (`tag=.=value;.;`), so Envoy's tag extractors
+    /// (deploy/envoy) or Istio turn them into Prometheus labels:
+    /// - `cors_requests_total{policy, mode, outcome}`, one counter per policy
+    ///   and outcome;
+    /// - `cors_config_info{config_hash, policies}`, a gauge that is 1 for
+    ///   the config serving and 0 for those it replaced (see
+    ///   [`Filter::mark_live`]), so after a refused update it still names
+    ///   the old config.
+    fn new(json: &[u8], hash: &str) -> Result<Filter, filter_core::ConfigErrors> {
         let config = Config::from_json(json)?;
-        let shadow = if config.is_shadow() { "shadow." } else { "" };
+        let mode = if config.is_shadow() {
+            "shadow"
+        } else {
+            "enforce"
+        };
         let counters = config
             .policies()
             .iter()
             .map(|policy| {
                 let policy = metric_name_part(policy.name());
                 Outcome::ALL.map(|outcome| {
-                    let name = format!("cors.{policy}.{shadow}{}", outcome.as_str());
-                    hostcalls::define_metric(MetricType::Counter, &name).unwrap_or_default()
+                    let outcome = outcome.as_str();
+                    define(
+                        MetricType::Counter,
+                        &format!(
+                            "policy=.={policy};.;mode=.={mode};.;outcome=.={outcome};.;cors_requests_total"
+                        ),
+                    )
                 })
             })
             .collect();
-        Ok(Filter { config, counters })
+        let info = format!(
+            "config_hash=.={hash};.;policies=.={};.;cors_config_info",
+            config.policies().len()
+        );
+        Ok(Filter {
+            config,
+            counters,
+            info,
+        })
     }
 
     fn count(&self, policy: &Policy, outcome: Outcome) {
-        if let Some(ids) = self.counters.get(policy.index()) {
+        if let Some(Some(id)) = self
+            .counters
+            .get(policy.index())
+            .map(|ids| ids[outcome.index()])
+        {
             // A failed increment loses one count; nothing to do about it here.
-            let _ = hostcalls::increment_metric(ids[outcome.index()], 1);
+            let _ = hostcalls::increment_metric(id, 1);
         }
     }
+
+    /// Sets this config's gauge to 1 and the previous config's to 0.
+    ///
+    /// The previous config ran in other VMs, which Envoy tears down after an
+    /// update without telling them, so its gauge name is kept in the shared
+    /// data that Envoy keeps for every VM with this `vm_id`.
+    fn mark_live(&self) {
+        if let Ok((Some(previous), _)) = hostcalls::get_shared_data(LIVE_CONFIG_KEY) {
+            if previous != self.info.as_bytes() {
+                if let Some(id) = std::str::from_utf8(&previous)
+                    .ok()
+                    .and_then(|previous| define(MetricType::Gauge, previous))
+                {
+                    let _ = hostcalls::record_metric(id, 0);
+                }
+            }
+        }
+        if let Some(id) = define(MetricType::Gauge, &self.info) {
+            let _ = hostcalls::record_metric(id, 1);
+        }
+        let _ = hostcalls::set_shared_data(LIVE_CONFIG_KEY, Some(self.info.as_bytes()), None);
+    }
+}
+
+/// The shared-data key holding the live config's gauge name.
+const LIVE_CONFIG_KEY: &str = "cors-filter.live-config";
+
+/// The first 12 hex digits of the document's SHA-256: the operator compares
+/// them with `sha256sum` of the config that was pushed.
+fn short_hash(document: &[u8]) -> String {
+    Sha256::digest(document)
+        .iter()
+        .take(6)
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Defines a metric. Should Envoy refuse one, the filter runs without it
+/// rather than refuse a valid config over a statistic.
+fn define(kind: MetricType, name: &str) -> Option<u32> {
+    hostcalls::define_metric(kind, name).ok()
 }
 
 #[link(wasm_import_module = "env")]
@@ -87,8 +163,15 @@ impl RootContext for Root {
     /// rather than run it with some default.
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         let json = self.get_plugin_configuration().unwrap_or_default();
-        match Filter::new(&json) {
+        let version = env!("CARGO_PKG_VERSION");
+        let hash = short_hash(&json);
+        match Filter::new(&json, &hash) {
             Ok(filter) => {
+                log::info!(
+                    "cors-filter {version}: config {hash} serving, {} policies",
+                    filter.config.policies().len()
+                );
+                filter.mark_live();
                 self.filter = Some(Rc::new(filter));
                 true
             }
@@ -96,6 +179,11 @@ impl RootContext for Root {
                 for error in errors.iter() {
                     log::error!("config refused: {error}");
                 }
+                let problems = errors.iter().count();
+                let plural = if problems == 1 { "" } else { "s" };
+                log::error!(
+                    "cors-filter {version}: config {hash} refused, {problems} problem{plural}"
+                );
                 false
             }
         }

@@ -4,8 +4,8 @@
 
 use alloc::string::String;
 
-/// A policy name as it appears in metric names (`cors.<name>.<outcome>`):
-/// Envoy splits stat names at dots and its tag extractors read the parts, so
+/// A policy name as it appears in metric names (the `policy=.=<name>;.;` part
+/// of `cors_requests_total`): Envoy's tag extractors read it out, so
 /// only `[A-Za-z0-9_-]` is kept and anything else becomes `_` (`a.b` is
 /// `a_b`). Two policies whose names give one result are refused, so that
 /// their counters never merge.

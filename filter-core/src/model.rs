@@ -57,7 +57,7 @@ pub struct PluginConfig {
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub schema: Option<String>,
     /// `enforce` (the default) or `shadow`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "word")]
     pub mode: Mode,
     /// The policies; the first whose `match` fits a request applies.
     #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
@@ -80,9 +80,7 @@ impl PluginConfig {
 /// Whether decisions change the traffic.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", try_from = "String")]
-// The schema lists the words; reading them through a String is for the message.
-#[cfg_attr(feature = "schema", schemars(!try_from))]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Answer preflights and edit responses as the policies say.
     #[default]
@@ -147,7 +145,7 @@ pub struct PolicyConfig {
     #[serde(default)]
     pub allow_private_network: bool,
     /// What to do with an actual request from an origin that is not allowed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "word")]
     pub disallowed: Disallowed,
 }
 
@@ -180,9 +178,7 @@ pub struct Match {
 /// What happens to an actual request from an origin that is not allowed.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase", try_from = "String")]
-// The schema lists the words; reading them through a String is for the message.
-#[cfg_attr(feature = "schema", schemars(!try_from))]
+#[serde(rename_all = "lowercase")]
 pub enum Disallowed {
     /// Forward it; the response comes back without CORS headers.
     #[default]
@@ -191,9 +187,17 @@ pub enum Disallowed {
     Reject,
 }
 
-/// Read from a string, so that any other value gets the same explanation
-/// (serde_json reads an enum from a string or an object, and says only
-/// "expected value" for the rest).
+/// A `mode` or `disallowed` word, read as a string first: serde_json reads
+/// an enum from a string or an object and says only "expected value" for any
+/// other value, and names no choice for an unknown word.
+fn word<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<String, Error = &'static str>,
+{
+    T::try_from(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+}
+
 impl TryFrom<String> for Mode {
     type Error = &'static str;
 
@@ -206,7 +210,6 @@ impl TryFrom<String> for Mode {
     }
 }
 
-/// Read from a string, as [`Mode`] is.
 impl TryFrom<String> for Disallowed {
     type Error = &'static str;
 

@@ -500,20 +500,42 @@ impl Envoy {
             .collect()
     }
 
-    /// The module's counters, `wasmcustom.cors.<policy>.[shadow.]<outcome>`,
-    /// summed over policies: outcome name to count.
+    /// The module's decision counters by `(policy, mode, outcome)`. Each is
+    /// named `policy=.=<policy>;.;mode=.=<mode>;.;outcome=.=<outcome>;.;cors_requests_total`
+    /// (in Envoy's `wasmcustom` namespace): tag extractors turn those parts
+    /// into Prometheus labels.
+    pub fn decision_counters(&self) -> BTreeMap<(String, String, String), u64> {
+        self.stats()
+            .into_iter()
+            .filter_map(|(name, value)| Some((decision_labels(&name)?, value)))
+            .collect()
+    }
+
+    /// The module's decision counters summed over policies and modes:
+    /// outcome name to count.
     pub fn outcome_counters(&self) -> BTreeMap<String, u64> {
         let mut sums = BTreeMap::new();
-        for (name, value) in self.stats() {
-            let Some(rest) = name.strip_prefix("wasmcustom.cors.") else {
-                continue;
-            };
-            if let Some((_, outcome)) = rest.rsplit_once('.') {
-                *sums.entry(outcome.to_string()).or_insert(0) += value;
-            }
+        for ((_, _, outcome), value) in self.decision_counters() {
+            *sums.entry(outcome).or_insert(0) += value;
         }
         sums
     }
+}
+
+/// `(policy, mode, outcome)` from a decision counter's stat name.
+fn decision_labels(name: &str) -> Option<(String, String, String)> {
+    let tags = name
+        .strip_prefix("wasmcustom.")?
+        .strip_suffix("cors_requests_total")?;
+    let mut values = tags
+        .split(";.;")
+        .filter(|part| !part.is_empty())
+        .map(|part| part.split_once("=.="));
+    let mut take = |tag: &str| match values.next()? {
+        Some((name, value)) if name == tag => Some(value.to_string()),
+        _ => None,
+    };
+    Some((take("policy")?, take("mode")?, take("outcome")?))
 }
 
 impl Drop for Envoy {

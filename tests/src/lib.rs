@@ -16,6 +16,7 @@ pub mod envoy;
 pub mod flood;
 pub mod h2c;
 pub mod hostile;
+pub mod kit;
 pub mod proxy;
 pub mod upstream;
 pub mod vectors;

@@ -1,5 +1,6 @@
-//! A real workerd running the Worker (`cloudflare-worker/build/`), forwarding
-//! to an [`Upstream`](crate::upstream::Upstream) through `ORIGIN_URL`.
+//! A real workerd running the Worker (`cloudflare-worker/worker.js` and its
+//! `build/`), forwarding to an [`Upstream`](crate::upstream::Upstream) through
+//! `ORIGIN_URL`.
 //!
 //! The config is generated Cap'n Proto text, as `workerd serve` reads it. The
 //! socket binds port 0 and workerd reports the port it got on its control
@@ -22,7 +23,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The compatibility date of `deploy/cloudflare/wrangler.toml`, so the tests
 /// run the Worker under the runtime behaviour it is deployed with.
-pub const COMPATIBILITY_DATE: &str = "2025-01-01";
+pub const COMPATIBILITY_DATE: &str = "2026-05-03";
 
 /// `$WORKERD_BIN`, or the one from `env.sh`.
 pub fn workerd_bin() -> PathBuf {
@@ -47,6 +48,32 @@ pub fn build_dir() -> PathBuf {
         );
     }
     dir
+}
+
+/// The Worker's entry module, `cloudflare-worker/worker.js`: it imports
+/// `./build/index.js`, what worker-build generates.
+pub fn entry_module() -> PathBuf {
+    crate::workspace_root().join("cloudflare-worker/worker.js")
+}
+
+/// Lays the Worker out in `dir` as in the crate: `worker.js` next to
+/// `build/index.js` and `build/index_bg.wasm` (from [`build_dir`]), the files
+/// that [`Module::built_worker`] names.
+///
+/// # Panics
+/// When a file cannot be copied.
+pub fn lay_out_worker(dir: &std::path::Path) {
+    let copy = |from: PathBuf, to: PathBuf| {
+        std::fs::copy(&from, &to)
+            .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", from.display(), to.display()));
+    };
+    let build = build_dir();
+    std::fs::create_dir_all(dir.join("build"))
+        .unwrap_or_else(|e| panic!("cannot create {}/build: {e}", dir.display()));
+    for file in ["index.js", "index_bg.wasm"] {
+        copy(build.join(file), dir.join("build").join(file));
+    }
+    copy(entry_module(), dir.join("worker.js"));
 }
 
 /// How the plugin JSON reaches the Worker's `CORS_CONFIG` binding.
@@ -126,12 +153,8 @@ impl Workerd {
         extras: &Extras,
     ) -> Result<Workerd, StartFailure> {
         let dir = TempDir::new("e2e-workerd");
-        let build = build_dir();
         // Embedded files are found relative to the config file.
-        for file in ["index.js", "index_bg.wasm"] {
-            std::fs::copy(build.join(file), dir.path().join(file))
-                .unwrap_or_else(|e| panic!("cannot copy {file} to {}: {e}", dir.path().display()));
-        }
+        lay_out_worker(dir.path());
         let config_path = dir.path().join("workerd.capnp");
         std::fs::write(
             &config_path,
@@ -308,12 +331,14 @@ pub enum Module {
 }
 
 impl Module {
-    /// The built Worker's modules: `index.js` and the `index_bg.wasm` it
-    /// imports, from [`build_dir`].
+    /// The built Worker's modules, as [`lay_out_worker`] places them: the
+    /// entry `worker.js`, the `build/index.js` it imports, and the
+    /// `build/index_bg.wasm` that imports.
     pub fn built_worker() -> Vec<Module> {
         vec![
-            Module::Es("index.js".into()),
-            Module::Wasm("index_bg.wasm".into()),
+            Module::Es("worker.js".into()),
+            Module::Es("build/index.js".into()),
+            Module::Wasm("build/index_bg.wasm".into()),
         ]
     }
 }

@@ -114,20 +114,15 @@ fn shadow_mode_changes_nothing_on_the_wire_but_counts() {
         assert_eq!(cors_headers(&response.headers), unchanged, "{label}");
         *expected_counts.entry(outcome.to_string()).or_insert(0) += 1;
     }
-    let shadow_counters: BTreeMap<String, u64> = envoy
-        .stats()
-        .into_iter()
-        .filter_map(|(name, value)| {
-            let outcome = name.strip_prefix("wasmcustom.cors.api.shadow.")?;
-            (value > 0).then(|| (outcome.to_string(), value))
-        })
+    let counters = envoy.decision_counters();
+    let shadow_counters: BTreeMap<String, u64> = counters
+        .iter()
+        .filter(|((policy, mode, _), &value)| policy == "api" && mode == "shadow" && value > 0)
+        .map(|((_, _, outcome), &value)| (outcome.clone(), value))
         .collect();
     assert_eq!(shadow_counters, expected_counts);
     assert!(
-        !envoy
-            .stats()
-            .keys()
-            .any(|name| name.starts_with("wasmcustom.cors.api.preflight")),
+        counters.keys().all(|(_, mode, _)| mode == "shadow"),
         "shadow counters only"
     );
 }

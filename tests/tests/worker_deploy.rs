@@ -2,15 +2,16 @@
 //! `deploy/cloudflare/wrangler.toml`, for every environment, offline: what
 //! `wrangler deploy` would upload, without an account or the network.
 //!
-//! The kit is laid out as its README says, the file next to `build/` (its
-//! `main` is `build/index.js`). Its `[build]` step runs `worker-build`; here
+//! The kit is laid out as its README says, the file next to the crate's
+//! `worker.js` and `build/` (its `main` is `worker.js`, which imports
+//! `build/index.js`). Its `[build]` step runs `worker-build`; here
 //! the Worker is already built by `scripts/build-wasm.sh worker`, so the step
 //! is left out and the check is the packaging of that build.
 //!
 //! Needs wrangler (`scripts/setup.sh`) and the built Worker; fails, never
 //! skips, without them.
 
-use e2e::workerd::build_dir;
+use e2e::workerd::{build_dir, entry_module};
 use e2e::TempDir;
 use std::path::Path;
 use std::process::Command;
@@ -50,8 +51,8 @@ fn wrangler_packages_every_environment_offline() {
     let toml = String::from_utf8(read(&kit_toml)).expect("wrangler.toml is UTF-8");
     assert!(
         toml.lines()
-            .any(|line| line.trim() == r#"main = "build/index.js""#),
-        "{}: main must be build/index.js, next to the crate's build/",
+            .any(|line| line.trim() == r#"main = "worker.js""#),
+        "{}: main must be worker.js, the crate's entry module",
         kit_toml.display()
     );
     let envs = environments(&toml);
@@ -62,6 +63,7 @@ fn wrangler_packages_every_environment_offline() {
     for file in ["index.js", "index_bg.wasm"] {
         std::fs::copy(build.join(file), kit.path().join("build").join(file)).unwrap();
     }
+    std::fs::copy(entry_module(), kit.path().join("worker.js")).unwrap();
     std::fs::write(kit.path().join("wrangler.toml"), without_build_step(&toml)).unwrap();
     let wasm = read(&build.join("index_bg.wasm"));
 
@@ -91,7 +93,7 @@ fn wrangler_packages_every_environment_offline() {
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
             .collect();
         assert!(
-            files.iter().any(|f| f == "index.js"),
+            files.iter().any(|f| f == "worker.js"),
             "--env {env}: {files:?}"
         );
         let packaged = files

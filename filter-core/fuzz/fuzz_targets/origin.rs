@@ -55,14 +55,16 @@ fn reference_allows(origin: &[u8]) -> bool {
             && host.len() <= 253
     };
     let glob = || {
-        host.strip_suffix("-x.preview.example.org")
-            .and_then(|label| label.strip_prefix("pr-"))
-            .is_some_and(|middle| {
-                !middle.is_empty()
-                    && middle
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
+        labels(host)
+            && host
+                .strip_suffix("-x.preview.example.org")
+                .and_then(|label| label.strip_prefix("pr-"))
+                .is_some_and(|middle| {
+                    !middle.is_empty()
+                        && middle
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                })
     };
     if authority.contains(':') {
         port_ok && subdomain_of("internal.example.net")

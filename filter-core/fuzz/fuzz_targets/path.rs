@@ -32,7 +32,10 @@ fuzz_target!(|target: &[u8]| {
     for (i, _) in path.iter().enumerate().filter(|(_, &b)| b == b'%') {
         let hex = path.get(i + 1..i + 3).unwrap_or_default();
         let upper = |b: &u8| b.is_ascii_digit() || (b'A'..=b'F').contains(b);
-        assert!(hex.len() == 2 && hex.iter().all(upper), "\"{shown}\" -> \"{out}\"");
+        assert!(
+            hex.len() == 2 && hex.iter().all(upper),
+            "\"{shown}\" -> \"{out}\""
+        );
         let byte = u8::from_str_radix(std::str::from_utf8(hex).unwrap(), 16).unwrap();
         assert!(
             !(byte.is_ascii_alphanumeric() || b"-._~/\\".contains(&byte)),

@@ -127,14 +127,20 @@ async function loggedDenials(ask) {
   return counts;
 }
 
-/** The filter's counters, `wasmcustom.cors.<policy>.<outcome>` in /stats. */
+/**
+ * The filter's counters in /stats, keyed `<policy>.<outcome>` (`<policy>.shadow.<outcome>`
+ * in shadow mode). Envoy names them
+ * `wasmcustom.policy=.=<policy>;.;mode=.=<mode>;.;outcome=.=<outcome>;.;cors_requests_total`.
+ */
 async function envoyCounters(adminPort) {
   const response = await fetch(`http://127.0.0.1:${adminPort}/stats`, { signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`Envoy admin /stats answered ${response.status}`);
   const counters = {};
   for (const line of (await response.text()).split('\n')) {
-    const match = /^(?:wasmcustom\.)?cors\.([^:]+): (\d+)$/.exec(line);
-    if (match) counters[match[1]] = Number(match[2]);
+    const match = /^wasmcustom\.policy=\.=([^;]*);\.;mode=\.=([^;]*);\.;outcome=\.=([^;]*);\.;cors_requests_total: (\d+)$/.exec(line);
+    if (!match) continue;
+    const [, policy, mode, outcome, count] = match;
+    counters[mode === 'shadow' ? `${policy}.shadow.${outcome}` : `${policy}.${outcome}`] = Number(count);
   }
   return counters;
 }

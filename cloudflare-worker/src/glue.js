@@ -1,0 +1,95 @@
+// The JS half of the Worker: the runtime's Request, Response and Headers
+// objects, handled in bulk so that each request crosses between JS and wasm a
+// few times instead of a few times per header. In workerd every string that
+// leaves wasm is a TextDecoder call into the runtime; with the Headers calls
+// that came with them, these were most of the handler's time, the engine
+// itself a small part (perf; cloudflare-worker/README.md has the figures).
+// Every decision stays in Rust: this file only reads, sends and writes.
+//
+// Strings cross as lines. Header names and values never hold a newline (the
+// runtime refuses them), and neither does a serialized URL.
+
+/**
+ * The request values the engine reads, as lines: the method, the URL, then
+ * for each header of `FACT_HEADERS` in order, `+value` when present and `-`
+ * when absent (an empty value is present).
+ */
+export function requestFacts(request) {
+  const headers = request.headers;
+  let facts = `${request.method}\n${request.url}`;
+  for (const name of FACT_HEADERS) {
+    const value = headers.get(name);
+    facts += value === null ? "\n-" : `\n+${value}`;
+  }
+  return facts;
+}
+
+const FACT_HEADERS = [
+  "origin",
+  "access-control-request-method",
+  "access-control-request-headers",
+  "access-control-request-private-network",
+  "sec-fetch-site",
+];
+
+/** A response made here, empty, with the headers that `edits` sets. */
+export function respond(status, edits) {
+  // Set one by one: workerd converts a list or record of headers given to
+  // the constructor several times more slowly (perf, 2026-12-05).
+  const response = new Response(null, { status });
+  applyEdits(response.headers, edits);
+  return response;
+}
+
+/**
+ * Sends `request` to `url` (the request is the fetch's init: the runtime
+ * copies its method, headers, body and `manual` redirect mode). Without an
+ * `editor`, the upstream's answer comes back as it is. With one, the answer
+ * is rebuilt with the header edits that `editor(policy, allowOrigin, lines)`
+ * returns for the upstream's header lines (`name\nvalue\n` each). An accepted
+ * WebSocket upgrade (101) always comes back as it is: its `webSocket` is the
+ * connection, which a rebuilt Response would drop. An unreachable upstream
+ * is answered 502, edited like any answer.
+ */
+export function forward(url, request, editor, policy, allowOrigin) {
+  const sent = fetch(url, request);
+  const failed = (error) => {
+    console.error(`forwarding to ${url} failed: ${error}`);
+    return respond(502, editor ? editor(policy, allowOrigin, "") : "");
+  };
+  if (!editor) {
+    return sent.catch(failed);
+  }
+  return sent.then((upstream) => {
+    if (upstream.status === 101) {
+      return upstream;
+    }
+    let lines = "";
+    for (const [name, value] of upstream.headers) {
+      lines += `${name}\n${value}\n`;
+    }
+    const edits = editor(policy, allowOrigin, lines);
+    // A fetched response's headers are immutable. One made with it as the
+    // init copies its status, status text and every header line, repeated
+    // Set-Cookie included, into headers that can be changed.
+    const response = new Response(upstream.body, upstream);
+    applyEdits(response.headers, edits);
+    return response;
+  }, failed);
+}
+
+/**
+ * Applies header edits written as lines: `-name` deletes `name`; `+name`
+ * followed by a line with the value sets it.
+ */
+function applyEdits(headers, edits) {
+  const lines = edits.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line[0] === "-") {
+      headers.delete(line.slice(1));
+    } else if (line[0] === "+") {
+      headers.set(line.slice(1), lines[++i]);
+    }
+  }
+}

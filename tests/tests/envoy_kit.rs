@@ -1,0 +1,60 @@
+//! What the Envoy deploy kit (deploy/envoy/envoy.yaml) sets around the
+//! module, checked in real Envoy with the kit's own file:
+//! - the `/healthz` route turns the `cors` filter off
+//!   (`typed_per_filter_config`), so even a policy covering every path does
+//!   not touch it, while the other routes are filtered;
+//! - `path_with_escaped_slashes_action` answers a path with `%2F` by a
+//!   redirect to the unescaped path, before any filter sees it.
+//!
+//! Needs Envoy (`scripts/setup.sh`) and the module (`scripts/build-wasm.sh
+//! envoy`); fails, never skips, without them.
+
+use e2e::client::Request;
+use e2e::envoy::{self, Envoy};
+use e2e::kit;
+use e2e::upstream::Upstream;
+use serde_json::json;
+
+/// One policy over every host and path that rejects any other origin.
+const EVERYWHERE: &str = r#"{"policies": [
+    {"name": "everywhere", "allow_origins": ["https://app.example.com"], "disallowed": "reject"}
+]}"#;
+
+#[test]
+fn the_kit_turns_the_filter_off_on_healthz_and_redirects_escaped_slashes() {
+    let upstream = Upstream::start();
+    let module = envoy::module_path();
+    let mut bootstrap = kit::bootstrap(
+        "envoy.yaml",
+        &[
+            ("WASM_PATH", &module.to_string_lossy()),
+            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
+        ],
+    );
+    *kit::plugin_json(kit::cors_filter(&mut bootstrap)) = json!(EVERYWHERE);
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
+        panic!(
+            "Envoy did not start ({:?}):\n{}",
+            failure.status, failure.log
+        )
+    });
+    let get = |path: &str| {
+        Request::new("GET", path)
+            .header("Host", "api.example.com")
+            .header("Origin", "https://evil.example.net")
+            .send(envoy.listener())
+            .expect("an answer")
+    };
+
+    assert_eq!(get("/api/orders").status, 403, "the filter runs elsewhere");
+    let health = get("/healthz");
+    assert_eq!(health.status, 200, "the filter is off on /healthz");
+    assert!(
+        upstream.requests().iter().any(|r| r.path == b"/healthz"),
+        "/healthz reached the upstream"
+    );
+
+    let escaped = get("/api%2Forders");
+    assert_eq!(escaped.status, 307, "an escaped slash is redirected");
+    assert_eq!(escaped.header("location"), Some(&b"/api/orders"[..]));
+}
