@@ -141,6 +141,24 @@ impl Policy {
     pub fn index(&self) -> usize {
         self.index
     }
+
+    /// Whether `match.hosts` takes a request to `authority` (`host[:port]`)
+    /// and whether `match.paths` takes its `path`, asked apart, so that a
+    /// tool can say which of the two kept a policy from applying.
+    /// [`Config::policy_for`] picks the first policy where both do.
+    pub fn matches(&self, authority: &[u8], path: &[u8]) -> (bool, bool) {
+        let path = normalize_path(path);
+        (
+            self.scope.matches_host(authority),
+            self.scope.matches_path(&path),
+        )
+    }
+
+    /// Whether `allow_origins` allows a request's `Origin` value, as a
+    /// decision compares it (byte for byte with the serialized entries).
+    pub fn allows_origin(&self, origin: &[u8]) -> bool {
+        self.origins.allows(origin)
+    }
 }
 
 /// Compiles one policy, and gives it back normalized. Every part is checked
@@ -256,6 +274,27 @@ fn match_list<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn match_parts_and_origins_asked_apart() {
+        let config = Config::from_json(
+            br#"{"policies": [{"name": "api", "match": {"hosts": ["api.example.com"],
+                "paths": ["/v1/*"]}, "allow_origins": ["https://*.example.com"]}]}"#,
+        )
+        .unwrap();
+        let policy = &config.policies()[0];
+        assert_eq!(
+            policy.matches(b"api.example.com:443", b"/v1/x?q"),
+            (true, true)
+        );
+        assert_eq!(policy.matches(b"www.example.com", b"/v2"), (false, false));
+        assert_eq!(
+            policy.matches(b"api.example.com", b"/v1/../v2"),
+            (true, false)
+        );
+        assert!(policy.allows_origin(b"https://app.example.com"));
+        assert!(!policy.allows_origin(b"https://example.com"));
+    }
 
     #[test]
     fn hands_back_the_config_it_runs() {

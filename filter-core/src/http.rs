@@ -35,8 +35,9 @@ const TCHAR: [bool; 256] = {
     table
 };
 
-/// Whether `s` is a non-empty `token`, the grammar of methods and header names.
-pub(crate) fn is_token(s: &[u8]) -> bool {
+/// Whether `s` is a non-empty `token`, the grammar of methods and header
+/// names: what the engine accepts as a name in `allow_headers`.
+pub fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && s.iter().all(|&b| TCHAR[usize::from(b)])
 }
 

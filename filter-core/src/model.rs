@@ -44,7 +44,7 @@ const PATH: &str = r"^(\*|/[^*?#]*\*?)$";
 
 /// A whole plugin configuration: the policies, tried in order.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a plugin config object")]
 pub struct PluginConfig {
     /// `"$schema"`: where editors find the JSON Schema. Accepted and ignored.

@@ -245,6 +245,18 @@ pub fn covers_public_suffix(entry: &str) -> Option<String> {
     Entry::parse(entry).ok()?.spanned_public_suffix()
 }
 
+/// Whether an `allow_origins` entry names the user's own machine
+/// (`localhost`, `127.x.x.x` or `[::1]`, any scheme and port): the hosts
+/// where the engine accepts plain `http` with credentials, and that
+/// `cors-filter check --production` warns about. `false` for any other
+/// entry, valid or not.
+pub fn is_loopback_origin(entry: &str) -> bool {
+    match Entry::parse(entry) {
+        Ok(Entry::Exact { host, .. } | Entry::AnyPort { host, .. }) => is_loopback(&host),
+        _ => false,
+    }
+}
+
 /// `prefix*suffix.rest`: `host` holds a `*`, which must be the only one and
 /// sit inside the first label, beside fixed text.
 fn parse_glob(scheme: String, host: &str, port: Port) -> Result<Entry, Problem> {
@@ -857,6 +869,26 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(origin)
             );
+        }
+    }
+
+    #[test]
+    fn loopback_origins() {
+        for entry in [
+            "http://localhost:3000",
+            "https://127.0.0.1",
+            "http://[::1]:*",
+        ] {
+            assert!(is_loopback_origin(entry), "{entry}");
+        }
+        for entry in [
+            "http://example.com",
+            "http://*.localhost",
+            "null",
+            "*",
+            "localhost",
+        ] {
+            assert!(!is_loopback_origin(entry), "{entry}");
         }
     }
 

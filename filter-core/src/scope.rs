@@ -118,18 +118,25 @@ impl Scope {
     /// `authority` is `host[:port]`; `path` is the request's path as
     /// [`normalize_path`] gives it.
     pub(crate) fn matches(&self, authority: &[u8], path: &[u8]) -> bool {
-        let host_fits = self.hosts.as_ref().is_none_or(|hosts| {
+        self.matches_host(authority) && self.matches_path(path)
+    }
+
+    /// Whether `match.hosts` takes `authority` (`host[:port]`).
+    pub(crate) fn matches_host(&self, authority: &[u8]) -> bool {
+        self.hosts.as_ref().is_none_or(|hosts| {
             let host = split_host_port(authority).map_or(authority, |(host, _)| host);
             // `api.example.com.` is the same host, fully qualified: without
             // this, a trailing dot would step around every policy.
             let host = host.strip_suffix(b".").unwrap_or(host);
             hosts.iter().any(|h| h.matches(host))
-        });
-        host_fits
-            && self
-                .paths
-                .as_ref()
-                .is_none_or(|paths| paths.iter().any(|p| p.matches(path, self.ignore_case)))
+        })
+    }
+
+    /// Whether `match.paths` takes `path`, as [`normalize_path`] gives it.
+    pub(crate) fn matches_path(&self, path: &[u8]) -> bool {
+        self.paths
+            .as_ref()
+            .is_none_or(|paths| paths.iter().any(|p| p.matches(path, self.ignore_case)))
     }
 }
 

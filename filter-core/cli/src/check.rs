@@ -3,7 +3,7 @@
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::{ExitStatus, Output};
+use crate::{err, out, ExitStatus};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
@@ -38,7 +38,7 @@ pub struct Warning {
 }
 
 /// What `check` found in one config; `--json` writes it as is.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 pub struct Report {
     /// Where the config was found, when it was embedded in another file.
     source: Option<String>,
@@ -70,10 +70,7 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
     let mut report = Report {
         source: source.map(str::to_string),
         status: "refused",
-        mode: None,
-        policies: Vec::new(),
-        warnings: Vec::new(),
-        errors: Vec::new(),
+        ..Report::default()
     };
     let config = match Config::from_json(json) {
         Ok(config) => config,
@@ -104,7 +101,7 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
 }
 
 /// The report as text: the verdict and policies on stdout, a refusal on stderr.
-pub fn render(report: &Report, output: &mut Output) {
+pub fn render(report: &Report) {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut text = String::new();
@@ -117,7 +114,7 @@ pub fn render(report: &Report, output: &mut Output) {
         for error in &report.errors {
             let _ = writeln!(text, "{}", error.message);
         }
-        return output.err(&text);
+        return err(&text);
     }
     let mode = spelling(&report.mode);
     let _ = writeln!(
@@ -147,7 +144,7 @@ pub fn render(report: &Report, output: &mut Output) {
             w.field, w.message, w.code
         );
     }
-    output.out(&text);
+    out(&text);
 }
 
 /// A string as JSON, the way the engine quotes values in its messages.
@@ -216,8 +213,8 @@ fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A unit enum as its config spelling (`reject`).
-fn spelling<T: Serialize>(value: &T) -> String {
+/// A unit enum as serde spells it (`reject`, `widening`).
+pub fn spelling<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -269,7 +266,7 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
             } else if let Some(suffix) = filter_core::covers_public_suffix(origin) {
                 warn(field, Some(quote(origin)), "wildcard_over_public_suffix", format!(
                     "{suffix} is a public suffix: anyone can register a domain under it, so this trusts strangers' sites; list your own domains instead (with allow_credentials the filter refuses it)"));
-            } else if production && is_loopback(origin) {
+            } else if production && filter_core::is_loopback_origin(origin) {
                 warn(field, Some(quote(origin)), "loopback_origin_in_production",
                     "a loopback origin in a production config: any program or dev server on a user's own machine can call this API with the user's session; keep it to development configs".into());
             }
@@ -282,15 +279,4 @@ fn warnings(config: &Config, production: bool) -> Vec<Warning> {
         }
     }
     warnings
-}
-
-/// Whether an origin's host is the user's own machine. The engine decides:
-/// with credentials it accepts a plain-http origin on such a host only.
-fn is_loopback(origin: &str) -> bool {
-    let Some((_, host)) = origin.split_once("://") else {
-        return false;
-    };
-    let probe = serde_json::json!({"policies": [{"name": "probe",
-        "allow_origins": [format!("http://{host}")], "allow_credentials": true}]});
-    Config::from_json(probe.to_string().as_bytes()).is_ok()
 }

@@ -16,7 +16,7 @@ pub struct Reason {
 }
 
 /// The nearest entry (if any is near at all) and the reasons it failed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct Diagnosis {
     pub index: Option<usize>,
     pub entry: Option<String>,
@@ -32,11 +32,7 @@ fn reason(code: &'static str, message: impl Into<String>) -> Reason {
 
 /// `entries` are the policy's normalized `allow_origins`, in order.
 pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
-    let mut diagnosis = Diagnosis {
-        index: None,
-        entry: None,
-        reasons: Vec::new(),
-    };
+    let mut diagnosis = Diagnosis::default();
     if raw.eq_ignore_ascii_case(b"null") {
         diagnosis.index = entries.iter().position(|e| e == "null");
         diagnosis.reasons.push(match diagnosis.index {
@@ -71,7 +67,7 @@ pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
                     + u32::from(scheme != their_scheme)
                     + u32::from(!port_fits(their_port, port))
             };
-            (cost, edit_distance(their_host, host), index)
+            (cost, strsim::levenshtein(their_host, host), index)
         })
         .min();
     let Some((_, _, index)) = best else {
@@ -185,18 +181,7 @@ fn allows(entry: &str, origin: &str) -> bool {
     let Ok(config) = Config::from_json(probe.to_string().as_bytes()) else {
         return false;
     };
-    let request = filter_core::Request {
-        method: b"GET",
-        scheme: b"https",
-        authority: b"probe.invalid",
-        origin: Some(origin.as_bytes()),
-        access_control_request_method: None,
-        access_control_request_headers: None,
-        access_control_request_private_network: None,
-        sec_fetch_site: None,
-    };
-    (config.policies().first())
-        .is_some_and(|p| p.decide(&request).outcome == filter_core::Outcome::ActualAllowed)
+    (config.policies().first()).is_some_and(|p| p.allows_origin(origin.as_bytes()))
 }
 
 /// `scheme://host[:port]` split; the host may be a bracketed IPv6 address.
@@ -230,19 +215,4 @@ fn host_fit(request: &str, entry: &str) -> HostFit {
         Some(suffix) if request.ends_with(suffix) => HostFit::SameEnding,
         _ => HostFit::Differs,
     }
-}
-
-/// Levenshtein distance, to rank entries that differ in the host.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != *cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }

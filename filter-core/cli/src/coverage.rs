@@ -7,7 +7,7 @@
 use filter_core::PolicyConfig;
 
 /// `pattern` (an exact host or `*.suffix`) matches every host `inner` matches.
-fn host_covers(pattern: &str, inner: &str) -> bool {
+pub fn host_covers(pattern: &str, inner: &str) -> bool {
     match (pattern.strip_prefix('*'), inner.strip_prefix('*')) {
         (Some(dot_suffix), Some(inner_suffix)) => inner_suffix.ends_with(dot_suffix),
         (Some(dot_suffix), None) => inner.len() > dot_suffix.len() && inner.ends_with(dot_suffix),
@@ -17,7 +17,7 @@ fn host_covers(pattern: &str, inner: &str) -> bool {
 
 /// `pattern` (an exact path or a prefix ending in `*`) matches every path
 /// `inner` matches.
-fn path_covers(pattern: &str, inner: &str) -> bool {
+pub fn path_covers(pattern: &str, inner: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => inner.starts_with(prefix),
         None => pattern == inner,

@@ -3,12 +3,12 @@
 use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
-use crate::{ExitStatus, Expect, Output};
-use filter_core::{Action, Config, Denial, Mode, PluginConfig, Policy, PolicyConfig, Problem};
+use crate::{err, json_out, out, ExitStatus, Expect};
+use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use std::fmt::Write;
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Explanation {
     request: RequestView,
     mode: &'static str,
@@ -30,7 +30,7 @@ struct Explanation {
     hints: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct RequestView {
     method: String,
     url: String,
@@ -50,7 +50,7 @@ struct Unmatched {
 }
 
 /// What happens on the wire.
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct Answer {
     /// `respond` (answered at the edge), `forward` (sent on, response
     /// edited), `pass` (shadow mode: nothing changes) or `untouched` (no
@@ -74,26 +74,22 @@ struct DenialView {
     message: String,
 }
 
-pub fn run(
-    json: &[u8],
-    request: &HttpRequest,
-    expect: Option<Expect>,
-    output: &mut Output,
-) -> ExitStatus {
-    let config = match Config::from_json(json) {
+/// Explains `request` under the plugin JSON `config`, as text or (`json`) JSON.
+pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: bool) -> ExitStatus {
+    let config = match Config::from_json(config) {
         Ok(config) => config,
         Err(errors) => {
-            output.err(&format!(
+            err(&format!(
                 "refused: the filter will not run with this config\n{errors}\n"
             ));
             return ExitStatus::Refused;
         }
     };
     let explanation = explain(&config, request);
-    if output.json {
-        output.json_out(&explanation);
+    if json {
+        json_out(&explanation);
     } else {
-        output.out(&render(&explanation));
+        out(&render(&explanation));
     }
     let Some(expect) = expect else {
         return ExitStatus::Ok;
@@ -106,21 +102,18 @@ pub fn run(
     if got == Some(expect) {
         return ExitStatus::Ok;
     }
-    let wanted = if expect == Expect::Allowed {
-        "allowed"
-    } else {
-        "denied"
-    };
-    output.err(&format!(
-        "cors-filter: expected {wanted}, but the outcome is {}\n",
+    // The name clap parsed it from: `allowed` or `denied`.
+    let wanted = clap::ValueEnum::to_possible_value(&expect).unwrap_or_default();
+    err(&format!(
+        "cors-filter: expected {}, but the outcome is {}\n",
+        wanted.get_name(),
         explanation.outcome.unwrap_or("none: no policy applies")
     ));
     ExitStatus::Unexpected
 }
 
 fn explain(config: &Config, request: &HttpRequest) -> Explanation {
-    let headers = request.engine_headers();
-    let engine_request = request.engine_request(&headers);
+    let engine_request = request.engine_request();
     let models = &config.plugin_config().policies;
     let mut explanation = Explanation {
         request: RequestView {
@@ -132,30 +125,20 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
         } else {
             "enforce"
         },
-        policy: None,
-        unmatched: Vec::new(),
         preflight: engine_request.is_preflight(),
-        outcome: None,
         answer: Answer {
             kind: "untouched",
-            status: None,
-            headers: Vec::new(),
-            removes_upstream_cors_headers: false,
+            ..Answer::default()
         },
-        enforce: None,
-        denial: None,
-        closest_origin: None,
-        allowed_methods: None,
-        allowed_headers: None,
-        hints: Vec::new(),
+        ..Explanation::default()
     };
     let Some(policy) = config.policy_for(request.authority.as_bytes(), request.path.as_bytes())
     else {
-        explanation.unmatched = (models.iter().enumerate())
-            .map(|(index, model)| Unmatched {
-                policy: model.name.clone(),
-                index,
-                reason: outside(model, request),
+        explanation.unmatched = (config.policies().iter())
+            .map(|policy| Unmatched {
+                policy: policy.name().to_string(),
+                index: policy.index(),
+                reason: outside(policy, request),
             })
             .collect();
         return explanation;
@@ -205,7 +188,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
                 && model.allow_headers.iter().any(|h| h == "*")
             {
                 "\"*\" in allow_headers covers every name but Authorization, which must be listed by name (as the Fetch Standard rules)".to_string()
-            } else if !is_header_name(&name) {
+            } else if !filter_core::is_token(name.as_bytes()) {
                 format!("\"{name}\" is not a header name: the Access-Control-Request-Headers value is malformed")
             } else {
                 format!("add \"{name}\" to allow_headers, or stop sending it from the page")
@@ -216,45 +199,16 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
     explanation
 }
 
-/// Whether the engine takes `name` as a header name: it accepts it in
-/// `allow_headers`, or refuses it for a reason other than its spelling.
-fn is_header_name(name: &str) -> bool {
-    let probe = serde_json::json!({"policies": [{"name": "probe",
-        "allow_origins": ["*"], "allow_headers": [name]}]});
-    match Config::from_json(probe.to_string().as_bytes()) {
-        Ok(_) => true,
-        Err(errors) => errors
-            .iter()
-            .all(|e| !matches!(e.problem(), Problem::NotAHeaderName | Problem::EmptyString)),
-    }
-}
-
-/// Why `model` does not take the request: its hosts or its paths, each asked
-/// of the engine alone.
-fn outside(model: &PolicyConfig, request: &HttpRequest) -> String {
-    let fits = |hosts: Option<Vec<String>>, paths: Option<Vec<String>>| {
-        let mut alone = model.clone();
-        alone.r#match.hosts = hosts;
-        alone.r#match.paths = paths;
-        let config = PluginConfig {
-            schema: None,
-            mode: Mode::Enforce,
-            policies: vec![alone],
-        };
-        Config::compile(&config).is_ok_and(|c| {
-            (c.policy_for(request.authority.as_bytes(), request.path.as_bytes())).is_some()
-        })
-    };
+/// Why `policy` does not take the request: its hosts or its paths.
+fn outside(policy: &Policy, request: &HttpRequest) -> String {
     let path = request.path.split(['?', '#']).next().unwrap_or_default();
-    if !fits(model.r#match.hosts.clone(), None) {
-        format!(
-            "host {} is not in match.hosts",
-            quote(&request.host().to_ascii_lowercase())
-        )
-    } else if !fits(None, model.r#match.paths.clone()) {
-        format!("path {} is not in match.paths", quote(path))
-    } else {
-        "its match fits, yet the filter did not pick it".to_string()
+    match policy.matches(request.authority.as_bytes(), request.path.as_bytes()) {
+        (false, _) => {
+            let host = quote(&request.host().to_ascii_lowercase());
+            format!("host {host} is not in match.hosts")
+        }
+        (true, false) => format!("path {} is not in match.paths", quote(path)),
+        (true, true) => "its match fits, yet the filter did not pick it".to_string(),
     }
 }
 
@@ -270,15 +224,15 @@ fn answer(policy: &Policy, action: &Action) -> Answer {
             kind: "respond",
             status: Some(*status),
             headers: pairs(headers),
-            removes_upstream_cors_headers: false,
+            ..Answer::default()
         },
         Action::Forward { allow_origin } => {
             let edits = policy.edit_response(*allow_origin, std::iter::empty());
             Answer {
                 kind: "forward",
-                status: None,
                 headers: pairs(&edits.set),
                 removes_upstream_cors_headers: true,
+                ..Answer::default()
             }
         }
     }

@@ -126,8 +126,8 @@ struct ExplainArgs {
     #[arg(long, conflicts_with = "raw")]
     header: Vec<String>,
     /// The scheme of a raw request given in origin form (GET /path).
-    #[arg(long, requires = "raw", default_value = "https")]
-    scheme: Scheme,
+    #[arg(long, requires = "raw", default_value = "https", value_parser = ["http", "https"])]
+    scheme: String,
     /// Exit 4 unless the outcome is this. allowed: preflight_allowed or
     /// actual_allowed; denied: preflight_denied_*, actual_denied or
     /// actual_rejected. A request without Origin, same-origin or outside
@@ -137,12 +137,6 @@ struct ExplainArgs {
     /// Write the explanation as JSON.
     #[arg(long)]
     json: bool,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Scheme {
-    Http,
-    Https,
 }
 
 /// What `explain --expect` asserts.
@@ -188,27 +182,22 @@ pub enum ExitStatus {
     Unexpected = 4,
 }
 
-/// Where results go: stdout for the result, stderr for failures. Write
-/// errors (a closed pipe) are ignored rather than panicking.
-pub struct Output {
-    pub json: bool,
+/// Writes a result to stdout. A write error (a closed pipe) is ignored
+/// rather than panicking, here and in [`err`].
+pub fn out(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-impl Output {
-    pub fn out(&mut self, text: &str) {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    }
+/// Writes a failure to stderr.
+pub fn err(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
 
-    pub fn err(&mut self, text: &str) {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    }
-
-    /// Pretty JSON, one document, on stdout.
-    pub fn json_out<T: Serialize>(&mut self, value: &T) {
-        match serde_json::to_string_pretty(value) {
-            Ok(json) => self.out(&format!("{json}\n")),
-            Err(e) => self.err(&format!("cannot write JSON: {e}\n")),
-        }
+/// Pretty JSON, one document, on stdout.
+pub fn json_out<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => out(&format!("{json}\n")),
+        Err(e) => err(&format!("cannot write JSON: {e}\n")),
     }
 }
 
@@ -218,7 +207,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain_command(&args),
         Command::Import(args) => import_command(&args),
         Command::Schema => {
-            Output { json: true }.json_out(&schema());
+            json_out(&schema());
             ExitStatus::Ok
         }
     };
@@ -251,7 +240,7 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
 }
 
 fn fail(status: ExitStatus, message: &str) -> ExitStatus {
-    Output { json: false }.err(&format!("cors-filter: {message}\n"));
+    err(&format!("cors-filter: {message}\n"));
     status
 }
 
@@ -259,17 +248,22 @@ fn fail(status: ExitStatus, message: &str) -> ExitStatus {
 fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
     let mut found = source::configs(&args.path, &read_input(&args.path)?)?;
     if let Some(name) = &args.select {
-        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+        let names = names(&found);
         found.retain(|f| &f.name == name);
         if found.is_empty() {
+            let path = &args.path;
             return Err(format!(
-                "no config named \"{name}\" in {}: it has {}",
-                args.path,
-                names.join(", ")
+                "no config named \"{name}\" in {path}: it has {names}"
             ));
         }
     }
     Ok(found)
+}
+
+/// The names of the configs found, quoted, for a message.
+fn names(found: &[source::Found]) -> String {
+    let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
+    names.join(", ")
 }
 
 fn check_command(args: &CheckArgs) -> ExitStatus {
@@ -281,17 +275,16 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
         production: args.production,
         strict: args.strict,
     };
-    let mut output = Output { json: args.json };
     let mut reports = Vec::new();
     let mut status = ExitStatus::Ok;
     for (index, config) in found.iter().enumerate() {
         if let (Some(place), false) = (&config.place, args.json) {
             let gap = if index > 0 { "\n" } else { "" };
-            output.out(&format!("{gap}config: {place}\n"));
+            out(&format!("{gap}config: {place}\n"));
         }
         let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
         if !args.json {
-            check::render(&report, &mut output);
+            check::render(&report);
         }
         reports.push(report);
         // A refusal outweighs warnings in another config.
@@ -300,8 +293,8 @@ fn check_command(args: &CheckArgs) -> ExitStatus {
         }
     }
     match reports.as_slice() {
-        [report] if args.json => output.json_out(report),
-        _ if args.json => output.json_out(&reports),
+        [report] if args.json => json_out(report),
+        _ if args.json => json_out(&reports),
         _ => {}
     }
     status
@@ -316,11 +309,7 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
             )
         }
         (Some(_), ..) => {
-            let scheme = match args.scheme {
-                Scheme::Http => "http",
-                Scheme::Https => "https",
-            };
-            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, scheme))
+            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, &args.scheme))
         }
         (None, Some(method), Some(url)) => {
             request::HttpRequest::from_flags(method, url, &args.header)
@@ -341,24 +330,14 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
         Err(message) => return fail(ExitStatus::Refused, &message),
     };
     if found.len() > 1 {
-        let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
-        let message = format!(
-            "{} holds {} configs ({}): pick one with --select",
-            args.config.path,
-            found.len(),
-            names.join(", ")
-        );
+        let (path, count, names) = (&args.config.path, found.len(), names(&found));
+        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
         return fail(ExitStatus::Usage, &message);
     }
     let Some(config) = found.pop() else {
         return ExitStatus::Refused;
     };
-    explain::run(
-        &config.json,
-        &request,
-        args.expect,
-        &mut Output { json: args.json },
-    )
+    explain::run(&config.json, &request, args.expect, args.json)
 }
 
 /// `import --json`: the config (or `null` and the error), and the findings.
@@ -387,37 +366,35 @@ fn import_command(args: &ImportArgs) -> ExitStatus {
         name: args.name.as_deref(),
         accept_widening: args.accept_widening,
     };
-    let mut output = Output { json: args.json };
-    match import::import(source, &text, &options) {
-        Ok(imported) => {
-            if output.json {
-                output.json_out(&ImportReport {
-                    config: Some(&imported.config),
-                    error: None,
-                    findings: &imported.findings,
-                });
-            } else {
-                output.json_out(&imported.config);
-                output.err(&import::render_findings(&imported.findings));
-            }
-            if args.strict && !imported.findings.is_empty() {
-                ExitStatus::Warnings
-            } else {
-                ExitStatus::Ok
-            }
+    let result = import::import(source, &text, &options);
+    let report = match &result {
+        Ok(imported) => ImportReport {
+            config: Some(&imported.config),
+            error: None,
+            findings: &imported.findings,
+        },
+        Err(failure) => ImportReport {
+            config: None,
+            error: Some(&failure.message),
+            findings: &failure.findings,
+        },
+    };
+    if args.json {
+        json_out(&report);
+    } else {
+        if let Some(config) = report.config {
+            json_out(config);
         }
-        Err(failure) => {
-            if output.json {
-                output.json_out(&ImportReport {
-                    config: None,
-                    error: Some(&failure.message),
-                    findings: &failure.findings,
-                });
-            } else {
-                output.err(&import::render_findings(&failure.findings));
-                output.err(&format!("cors-filter: {}\n", failure.message));
-            }
-            ExitStatus::Refused
+        err(&import::render_findings(report.findings));
+        if let Some(error) = report.error {
+            err(&format!("cors-filter: {error}\n"));
         }
+    }
+    match report {
+        ImportReport { error: Some(_), .. } => ExitStatus::Refused,
+        ImportReport { findings, .. } if args.strict && !findings.is_empty() => {
+            ExitStatus::Warnings
+        }
+        _ => ExitStatus::Ok,
     }
 }

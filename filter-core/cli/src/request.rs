@@ -11,12 +11,31 @@ pub struct HttpRequest {
     pub scheme: String,
     pub authority: String,
     pub path: String,
-    /// Names lowercase, values as bytes, one entry per header line.
-    headers: Vec<(String, Vec<u8>)>,
+    /// The values of the [`ENGINE_HEADERS`], in that order.
+    engine_headers: [Option<Vec<u8>>; 5],
 }
 
-/// The header values the engine reads, several lines joined as a proxy joins them.
-pub struct EngineHeaders([Option<Vec<u8>>; 5]);
+/// The request headers the engine reads.
+const ENGINE_HEADERS: [&str; 5] = [
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "access-control-request-private-network",
+    "sec-fetch-site",
+];
+
+/// The values of the [`ENGINE_HEADERS`] among `headers` (names lowercase,
+/// one entry per line), several lines joined with `, ` as the Fetch
+/// Standard combines them, and as proxies hand them on.
+fn engine_headers(headers: &[(String, Vec<u8>)]) -> [Option<Vec<u8>>; 5] {
+    ENGINE_HEADERS.map(|name| {
+        let values: Vec<&[u8]> = (headers.iter())
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_slice())
+            .collect();
+        (!values.is_empty()).then(|| values.join(&b", "[..]))
+    })
+}
 
 impl HttpRequest {
     /// # Errors
@@ -40,7 +59,7 @@ impl HttpRequest {
             scheme: scheme.to_ascii_lowercase(),
             authority: authority.to_string(),
             path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
-            headers: parsed,
+            engine_headers: engine_headers(&parsed),
         })
     }
 
@@ -79,35 +98,13 @@ impl HttpRequest {
             scheme: scheme.to_ascii_lowercase(),
             authority,
             path: uri.path_and_query().map_or("/", |p| p.as_str()).to_string(),
-            headers,
+            engine_headers: engine_headers(&headers),
         })
     }
 
-    /// The value of a header, several lines joined with `, ` (as the Fetch
-    /// Standard combines them, and as proxies hand them on).
-    fn header(&self, name: &str) -> Option<Vec<u8>> {
-        let values: Vec<&[u8]> = (self.headers.iter())
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-            .collect();
-        (!values.is_empty()).then(|| values.join(&b", "[..]))
-    }
-
-    pub fn engine_headers(&self) -> EngineHeaders {
-        EngineHeaders(
-            [
-                "origin",
-                "access-control-request-method",
-                "access-control-request-headers",
-                "access-control-request-private-network",
-                "sec-fetch-site",
-            ]
-            .map(|name| self.header(name)),
-        )
-    }
-
-    pub fn engine_request<'a>(&'a self, headers: &'a EngineHeaders) -> Request<'a> {
-        let [origin, method, names, private_network, site] = &headers.0;
+    /// The request as the engine reads it.
+    pub fn engine_request(&self) -> Request<'_> {
+        let [origin, method, names, private_network, site] = &self.engine_headers;
         Request {
             method: self.method.as_bytes(),
             scheme: self.scheme.as_bytes(),

@@ -47,33 +47,20 @@ fn is_policy(fields: &Map<String, Value>) -> bool {
 }
 
 fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>) {
-    let name = fields
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("imported");
+    let name = fields.get("name").and_then(Value::as_str);
     let mut host_findings = Vec::new();
-    let hosts = scope::hosts(
-        &mut host_findings,
-        &format!("{path}domains"),
-        fields.get("domains"),
-    );
+    let at = format!("{path}domains");
+    let hosts = scope::hosts(&mut host_findings, &at, fields.get("domains"));
     let own_policy = cors_of(fields, path).flatten();
-    let mut host_routes = list(fields.get("routes")).peekable();
-    if host_routes.peek().is_none() {
-        routes.push(Route {
-            source: path.trim_end_matches('.').to_string(),
-            name: name.to_string(),
-            scopes: vec![Scope {
-                hosts,
-                ..Scope::default()
-            }],
-            cors: own_policy.map(policy),
-            findings: host_findings,
-        });
-        return;
+    let mut host_routes: Vec<(String, &Value)> = list(fields.get("routes"))
+        .map(|(i, route)| (format!("{path}routes[{i}]."), route))
+        .collect();
+    // A virtual host without routes is one route, over all its paths.
+    let no_route = Value::Object(Map::new());
+    if host_routes.is_empty() {
+        host_routes.push((path.to_string(), &no_route));
     }
-    for (i, route) in host_routes {
-        let at = format!("{path}routes[{i}].");
+    for (at, route) in host_routes {
         let Some(route) = route.as_object() else {
             continue;
         };
@@ -82,19 +69,13 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
             hosts: hosts.clone(),
             ..Scope::default()
         };
-        route_match(
-            route.get("match"),
-            &format!("{at}match."),
-            &mut scope,
-            &mut findings,
-        );
+        let match_at = format!("{at}match.");
+        route_match(route.get("match"), &match_at, &mut scope, &mut findings);
         let cors = cors_of(route, &at).unwrap_or_else(|| own_policy.clone());
         routes.push(Route {
             source: at.trim_end_matches('.').to_string(),
-            name: route
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or(name)
+            name: (route.get("name").and_then(Value::as_str).or(name))
+                .unwrap_or("imported")
                 .to_string(),
             scopes: vec![scope],
             cors: cors.map(policy),
@@ -118,7 +99,7 @@ fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Poli
             (at, Some(config)),
         ]
     });
-    let route_cors = fields.get("route").and_then(|r| r.get("cors"));
+    let route_cors = fields.get("route").map(|r| &r["cors"]);
     let legacy = [
         (format!("{path}cors."), fields.get("cors")),
         (format!("{path}route.cors."), route_cors),
@@ -152,12 +133,7 @@ fn route_match(
             "prefix" => PathMatch::Prefix(text),
             "path" => PathMatch::Exact(text),
             "path_separated_prefix" => PathMatch::Segments(text),
-            "safe_regex" => PathMatch::Regex(
-                value
-                    .get("regex")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-            ),
+            "safe_regex" => PathMatch::Regex(value["regex"].as_str().unwrap_or_default()),
             "case_sensitive" => {
                 scope.ignore_case = value.get("value").unwrap_or(value) == &Value::Bool(false);
                 continue;
@@ -189,7 +165,7 @@ fn policy((path, policy): Policy) -> Draft {
         let flag = value.get("value").unwrap_or(value).as_bool();
         match (key.as_str(), flag, items) {
             ("allow_origin_string_match", _, _) => {
-                for (i, matcher) in list(Some(value)) {
+                for (i, matcher) in list(value) {
                     string_match(&mut draft, &format!("{source}[{i}]"), matcher);
                 }
             }
@@ -238,11 +214,8 @@ fn policy((path, policy): Policy) -> Draft {
 /// A `RuntimeFractionalPercent`'s default as a percentage.
 fn percent(value: &Value) -> Option<u64> {
     let fraction = value.get("default_value")?;
-    let numerator = fraction
-        .get("numerator")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let per = match fraction.get("denominator").and_then(Value::as_str) {
+    let numerator = fraction["numerator"].as_u64().unwrap_or(0);
+    let per = match fraction["denominator"].as_str() {
         Some("TEN_THOUSAND") => 100,
         Some("MILLION") => 10_000,
         _ => 1,
@@ -252,19 +225,15 @@ fn percent(value: &Value) -> Option<u64> {
 
 /// Protobuf JSON may spell fields in lowerCamelCase (`allowOriginStringMatch`).
 fn snake_case_keys(value: &Value) -> Value {
-    let snake_case = |key: &str| {
-        let mut out = String::with_capacity(key.len() + 4);
-        for c in key.chars() {
-            if c.is_ascii_uppercase() && !key.starts_with('@') {
+    let snake_case = |key: &String| match key.starts_with('@') {
+        true => key.clone(),
+        false => key.chars().fold(String::new(), |mut out, c| {
+            if c.is_ascii_uppercase() {
                 out.push('_');
             }
-            out.push(if key.starts_with('@') {
-                c
-            } else {
-                c.to_ascii_lowercase()
-            });
-        }
-        out
+            out.push(c.to_ascii_lowercase());
+            out
+        }),
     };
     match value {
         Value::Object(fields) => Value::Object(

@@ -16,21 +16,17 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
         .iter()
         .filter(|d| d.get("kind") == Some(&Value::from("HTTPRoute")));
     for document in http_routes {
-        let name = document
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str);
-        let name = name.unwrap_or("imported");
+        let name = document["metadata"]["name"].as_str().unwrap_or("imported");
         // With several HTTPRoutes in the file, findings name theirs.
         let prefix = match documents.len() {
             1 => "spec.".to_string(),
             _ => format!("HTTPRoute {name}: spec."),
         };
-        let spec = document.get("spec");
+        let spec = &document["spec"];
         let mut host_findings = Vec::new();
-        let hostnames = spec.and_then(|s| s.get("hostnames"));
-        let hosts = scope::hosts(&mut host_findings, &format!("{prefix}hostnames"), hostnames);
-        for (r, rule) in list(spec.and_then(|s| s.get("rules"))) {
+        let at = format!("{prefix}hostnames");
+        let hosts = scope::hosts(&mut host_findings, &at, &spec["hostnames"]);
+        for (r, rule) in list(&spec["rules"]) {
             let at = format!("{prefix}rules[{r}]");
             let mut findings = host_findings.clone();
             let mut scopes = Vec::new();
@@ -43,12 +39,7 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
                     scope::lost_condition(&mut findings, &format!("{at}.{key}"));
                 }
                 // `PathPrefix /` when left out.
-                let path = |key| {
-                    condition
-                        .get("path")
-                        .and_then(|p| p.get(key))
-                        .and_then(Value::as_str)
-                };
+                let path = |key: &str| condition["path"][key].as_str();
                 let value = path("value").unwrap_or("/");
                 let condition = match path("type") {
                     Some("Exact") => PathMatch::Exact(value),

@@ -17,25 +17,18 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
             routes.push(Route::everywhere("", None, cors_policy("", document)));
             continue;
         }
-        let spec = document.get("spec");
-        let Some(http) = spec.and_then(|s| s.get("http")).and_then(Value::as_array) else {
+        let Some(http) = document["spec"]["http"].as_array() else {
             continue;
         };
-        let service = document
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str);
+        let service = document["metadata"]["name"].as_str();
         // With several VirtualServices in the file, findings name theirs.
         let prefix = match service {
             Some(name) if documents.len() > 1 => format!("VirtualService {name}: spec."),
             _ => "spec.".to_string(),
         };
         let mut host_findings = Vec::new();
-        let hosts = scope::hosts(
-            &mut host_findings,
-            &format!("{prefix}hosts"),
-            spec.and_then(|s| s.get("hosts")),
-        );
+        let at = format!("{prefix}hosts");
+        let hosts = scope::hosts(&mut host_findings, &at, &document["spec"]["hosts"]);
         for (i, route) in http.iter().enumerate() {
             let at = format!("{prefix}http[{i}]");
             let mut findings = host_findings.clone();
@@ -74,12 +67,7 @@ fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: 
             }
         }
         scope.ignore_case = condition.get("ignoreUriCase") == Some(&Value::Bool(true));
-        let uri = |key| {
-            condition
-                .get("uri")
-                .and_then(|u| u.get(key))
-                .and_then(Value::as_str)
-        };
+        let uri = |key: &str| condition["uri"][key].as_str();
         let path = match (uri("exact"), uri("prefix"), uri("regex")) {
             (Some(p), _, _) => PathMatch::Exact(p),
             (_, Some(p), _) => PathMatch::Prefix(p),
@@ -104,7 +92,7 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
         let source = format!("{path}{key}");
         match key.as_str() {
             "allowOrigins" => {
-                for (i, matcher) in list(Some(value)) {
+                for (i, matcher) in list(value) {
                     string_match(&mut draft, &format!("{source}[{i}]"), matcher);
                 }
             }

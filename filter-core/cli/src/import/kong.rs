@@ -27,7 +27,7 @@ type Config<'a> = (String, &'a Map<String, Value>);
 pub fn read(documents: &[Value]) -> Vec<Route> {
     let mut routes = Vec::new();
     for document in documents {
-        let Some(services) = document.get("services").and_then(Value::as_array) else {
+        let Some(services) = document["services"].as_array() else {
             walk(document, "", &mut |fields, path| {
                 alone(fields, path, &mut routes)
             });

@@ -100,6 +100,21 @@ pub struct Finding {
     pub message: String,
 }
 
+/// Records a finding about `source`.
+pub fn flag(
+    findings: &mut Vec<Finding>,
+    severity: Severity,
+    source: &str,
+    message: impl Into<String>,
+) {
+    let (source, message) = (source.to_string(), message.into());
+    findings.push(Finding {
+        severity,
+        source,
+        message,
+    });
+}
+
 /// A value from the source and where it came from, so that a finding about
 /// it can point back.
 #[derive(Debug, Clone)]
@@ -133,12 +148,7 @@ impl Draft {
     }
 
     pub fn flag(&mut self, severity: Severity, source: &str, message: impl Into<String>) {
-        let (source, message) = (source.to_string(), message.into());
-        self.findings.push(Finding {
-            severity,
-            source,
-            message,
-        });
+        flag(&mut self.findings, severity, source, message);
     }
 
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
@@ -183,9 +193,11 @@ impl Route {
     }
 }
 
-/// A JSON list's elements with their positions; none when it is no list.
-pub fn list(value: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+/// A JSON list's elements with their positions; none when it is no list
+/// (or no value: `fields.get(key)` and `&value[key]` both do).
+pub fn list<'a>(value: impl Into<Option<&'a Value>>) -> impl Iterator<Item = (usize, &'a Value)> {
     value
+        .into()
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -243,7 +255,7 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         message,
         findings: Vec::new(),
     };
-    let documents = parse_documents(text).map_err(plain)?;
+    let documents = crate::yaml::documents(text).map_err(plain)?;
     let routes = (source.read)(&documents);
     if routes.iter().all(|r| r.cors.is_none()) {
         return Err(plain(format!(
@@ -261,11 +273,8 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
             if policy.is_some() {
                 findings.extend(route.findings);
             } else {
-                findings.push(Finding {
-                    severity: Severity::Untranslatable,
-                    source: route.source.clone(),
-                    message: "no origin could be carried over, so the route gets no policy".into(),
-                });
+                let why = "no origin could be carried over, so the route gets no policy";
+                flag(&mut findings, Severity::Untranslatable, &route.source, why);
             }
         }
         built.push((route.source, route.name, route.scopes, policy));
@@ -328,16 +337,10 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
         });
     }
     let config = PluginConfig {
-        schema: None,
-        mode: Default::default(),
         policies,
+        ..PluginConfig::default()
     };
     Ok(Imported { config, findings })
-}
-
-/// YAML or JSON (JSON is YAML), one document or several separated by `---`.
-fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    crate::yaml::documents(text)
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
@@ -441,9 +444,8 @@ type Complaint = (Option<(usize, usize)>, Severity, String);
 
 fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
     let config = PluginConfig {
-        schema: None,
-        mode: Default::default(),
         policies: vec![policy.clone()],
+        ..PluginConfig::default()
     };
     let Err(errors) = Config::compile(&config) else {
         return Vec::new();
@@ -491,7 +493,7 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
         );
     }
     let mut items = Vec::new();
-    for (i, entry) in list(Some(value)) {
+    for (i, entry) in list(value) {
         let source = format!("{source}[{i}]");
         match entry.as_str() {
             Some(value) => items.push(Item {
@@ -511,13 +513,8 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
 /// Prints the findings for people, one a line.
 pub fn render_findings(findings: &[Finding]) -> String {
     let line = |f: &Finding| {
-        let severity = serde_json::to_value(f.severity).unwrap_or_default();
-        format!(
-            "{}: {}: {}\n",
-            severity.as_str().unwrap_or_default(),
-            f.source,
-            f.message
-        )
+        let severity = crate::check::spelling(&f.severity);
+        format!("{severity}: {}: {}\n", f.source, f.message)
     };
     findings.iter().map(line).collect()
 }

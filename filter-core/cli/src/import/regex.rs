@@ -11,7 +11,7 @@
 //! that liberty on purpose (a glob for `[0-9]+`), with an example to review.
 
 use super::{Draft, Severity};
-use filter_core::{Config, Outcome, Request};
+use filter_core::Config;
 use regex::Regex;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use std::collections::BTreeSet;
@@ -274,16 +274,8 @@ impl SourceRegex {
             )
         })?;
         let allows = |origin: &str| {
-            let request = Request {
-                method: b"GET",
-                origin: Some(origin.as_bytes()),
-                ..Request::default()
-            };
-            let outcome = |p: &filter_core::Policy| p.decide(&request).outcome;
-            config
-                .policies()
-                .iter()
-                .any(|p| outcome(p) == Outcome::ActualAllowed)
+            let allows = |p: &filter_core::Policy| p.allows_origin(origin.as_bytes());
+            config.policies().iter().any(allows)
         };
         let mut widens = None;
         for probe in probes(entries) {

@@ -6,6 +6,7 @@
 //! the source's route did: that is a [`Severity::Widening`] finding.
 
 use super::{Finding, Severity};
+use crate::coverage::{host_covers, path_covers};
 use regex_syntax::hir::{Hir, HirKind, Look};
 use serde_json::Value;
 use std::cmp::Reverse;
@@ -20,13 +21,16 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Whether some request falls in both scopes.
+    /// Whether some request falls in both scopes. Host patterns (`*.`
+    /// suffixes) and path patterns (prefixes) overlap only where one covers
+    /// the other.
     pub fn overlaps(&self, other: &Scope) -> bool {
-        let any_pair = |a: &[String], b: &[String], f: fn(&str, &str) -> bool| {
-            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| f(x, y)))
+        let any_pair = |a: &[String], b: &[String], covers: fn(&str, &str) -> bool| {
+            let overlap = |x: &String, y: &String| covers(x, y) || covers(y, x);
+            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| overlap(x, y)))
         };
-        any_pair(&self.hosts, &other.hosts, hosts_overlap)
-            && any_pair(&self.paths, &other.paths, paths_overlap)
+        any_pair(&self.hosts, &other.hosts, host_covers)
+            && any_pair(&self.paths, &other.paths, path_covers)
     }
 
     /// Sorts before the less specific: exact hosts, then `*.` suffixes,
@@ -74,24 +78,6 @@ impl Scope {
     }
 }
 
-fn hosts_overlap(a: &str, b: &str) -> bool {
-    let covers = |pattern: &str, host: &str| {
-        pattern
-            .strip_prefix('*')
-            .is_some_and(|suffix| host.ends_with(suffix))
-    };
-    a == b || covers(a, b) || covers(b, a)
-}
-
-fn paths_overlap(a: &str, b: &str) -> bool {
-    match (a.strip_suffix('*'), b.strip_suffix('*')) {
-        (Some(x), Some(y)) => x.starts_with(y) || y.starts_with(x),
-        (Some(x), None) => b.starts_with(x),
-        (None, Some(y)) => a.starts_with(y),
-        (None, None) => a == b,
-    }
-}
-
 /// Sorts `(route, scope)` pairs into the order the filter must try them.
 pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> {
     let split =
@@ -103,7 +89,11 @@ pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> 
 
 /// The source's list of hosts at `at` as `match.hosts`: empty (any host)
 /// when the list is, or when one of them stands for any host.
-pub fn hosts(findings: &mut Vec<Finding>, at: &str, list: Option<&Value>) -> Vec<String> {
+pub fn hosts<'a>(
+    findings: &mut Vec<Finding>,
+    at: &str,
+    list: impl Into<Option<&'a Value>>,
+) -> Vec<String> {
     let hosts: Option<Vec<String>> = super::list(list)
         .map(|(i, h)| host(findings, &format!("{at}[{i}]"), h.as_str().unwrap_or("*")))
         .collect();
@@ -227,9 +217,5 @@ pub fn lost_condition(findings: &mut Vec<Finding>, source: &str) {
 }
 
 pub fn widening(findings: &mut Vec<Finding>, source: &str, message: impl Into<String>) {
-    findings.push(Finding {
-        severity: Severity::Widening,
-        source: source.to_string(),
-        message: message.into(),
-    });
+    super::flag(findings, Severity::Widening, source, message);
 }
