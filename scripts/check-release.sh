@@ -37,8 +37,9 @@ echo "ok   $archive: skopeo reads one layer ${layers[0]}, holding plugin.wasm = 
 bundle=$(ls cors-filter-worker-*.tar.gz)
 mkdir "$WORK/bundle"
 tar -xzf "$bundle" -C "$WORK/bundle"
-[ -f "$WORK/bundle/index.js" ] || fail "$bundle: no index.js"
+# wrangler names the bundled script after the kit's `main`, worker.js.
+[ -f "$WORK/bundle/worker.js" ] || fail "$bundle: no worker.js"
 wasm=("$WORK"/bundle/*index_bg.wasm)
 [ "${#wasm[@]}" -eq 1 ] && [ "$(sha "${wasm[0]}")" = "$(sha "$ROOT/cloudflare-worker/build/index_bg.wasm")" ] ||
   fail "$bundle: its wasm is not cloudflare-worker/build/index_bg.wasm"
-echo "ok   $bundle: index.js and the Worker's wasm"
+echo "ok   $bundle: worker.js and the Worker's wasm"

@@ -74,9 +74,11 @@ skopeo copy --quiet "oci:$WORK/layout:$VERSION" "oci-archive:$OUT/$IMAGE:$VERSIO
 DIGEST=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$OUT/$IMAGE")
 
 # 3. The Worker bundle: the kit's wrangler.toml without its [build] step
-#    (build-wasm.sh built the Worker above).
+#    (build-wasm.sh built the Worker above), next to the entry module
+#    worker.js (its `main`) and the build/ that worker.js imports.
 mkdir -p "$WORK/worker"
 cp -r "$ROOT/cloudflare-worker/build" "$WORK/worker/build"
+cp "$ROOT/cloudflare-worker/worker.js" "$WORK/worker/"
 sed '/^\[build\]$/,/^$/d' "$ROOT/deploy/cloudflare/wrangler.toml" >"$WORK/worker/wrangler.toml"
 (cd "$WORK/worker" && "$WRANGLER_BIN" deploy --dry-run --outdir "$WORK/bundle" >"$WORK/wrangler.log" 2>&1) || {
   cat "$WORK/wrangler.log" >&2
