@@ -74,7 +74,8 @@ skopeo copy --quiet "oci:$WORK/layout:$VERSION" "oci-archive:$OUT/$IMAGE:$VERSIO
 DIGEST=$(skopeo inspect --format '{{.Digest}}' "oci-archive:$OUT/$IMAGE")
 
 # 3. The Worker bundle: the kit's wrangler.toml without its [build] step
-#    (build-wasm.sh built the Worker above).
+#    (build-wasm.sh built the Worker above), next to the entry module
+#    worker.js (its `main`) and the build/ that worker.js imports.
 mkdir -p "$WORK/worker"
 cp -r "$ROOT/cloudflare-worker/build" "$WORK/worker/build"
 cp "$ROOT/cloudflare-worker/worker.js" "$WORK/worker/"
