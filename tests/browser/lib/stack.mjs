@@ -41,7 +41,8 @@ export function buildServe() {
  *   with lowercase header names;
  * - `outcomes()`: the decisions the filter recorded, as `{"<policy>.<outcome>": n}`:
  *   for Envoy every outcome, from its counters in the admin `/stats`; for the
- *   Worker, which exports no counters, the denials it logged (`deniedOnly`);
+ *   Worker, whose counters need an Analytics Engine binding this stack does
+ *   not set, the denials it logged (`deniedOnly`);
  * - `stop()`.
  */
 export async function startStack(serveBin, target, pluginConfig) {
