@@ -3,9 +3,11 @@
 #   filter-core/src/psl/suffixes.bin   the rules as a compact trie (format: filter-core/src/psl.rs)
 #   filter-core/src/psl/words.txt      the labels that trie writes as one symbol
 #   filter-core/src/psl/date.txt       the snapshot's date, shown by `cors-filter --version`
-# The list comes from the PyPI package `psl` (the list as published by
-# publicsuffix.org, IDNs in punycode, versioned by date), fetched with pip.
-# Usage: scripts/refresh-psl.sh [VERSION]    (e.g. 2025.5.26; default: the newest)
+# The list comes from the PyPI package `publicsuffixlist`, which ships
+# publicsuffix.org's public_suffix_list.dat unchanged and names its date in
+# its version (1.1.2.20261023), fetched with pip. It is refreshed within days
+# of the upstream list; Debian's `publicsuffix` package lags by years.
+# Usage: scripts/refresh-psl.sh [VERSION]    (e.g. 1.1.2.20261023; default: the newest)
 # Then review the diff, run `cargo test -p filter-core`, and commit both files.
 set -euo pipefail
 
@@ -14,17 +16,17 @@ VERSION="${1:-}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "psl${VERSION:+==$VERSION}"
+python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "publicsuffixlist${VERSION:+==$VERSION}"
 
 python3 - "$work" "$ROOT/filter-core/src/psl" <<'EOF'
 import pathlib, re, sys, zipfile
 from collections import Counter
 
 work, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-wheel = next(work.glob("psl-*.whl"))
-version = re.match(r"psl-(\d+)\.(\d+)\.(\d+)-", wheel.name)
-date = "%s-%02d-%02d" % (version[1], int(version[2]), int(version[3]))
-text = zipfile.ZipFile(wheel).read("psl/psl.txt").decode("utf-8")
+wheel = next(work.glob("publicsuffixlist-*.whl"))
+stamp = re.match(r"publicsuffixlist-[\d.]*?\.(\d{4})(\d{2})(\d{2})-", wheel.name)
+date = "-".join(stamp.groups())
+text = zipfile.ZipFile(wheel).read("publicsuffixlist/public_suffix_list.dat").decode("utf-8")
 
 
 def ascii_label(label):
