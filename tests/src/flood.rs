@@ -16,6 +16,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How long one response may take before the flood calls the proxy hung.
@@ -523,6 +524,23 @@ impl Report {
         self.failure_lines
             .extend(other.failure_lines.into_iter().take(room));
     }
+}
+
+/// Sends the flood mix to `proxy` in rounds of `round` requests, 4 threads,
+/// until `stop` is set: the load kept up while a test changes the config.
+/// Any answer of 500 or more fails, described as happening `during` it.
+pub fn load_until(proxy: SocketAddr, stop: &AtomicBool, round: u64, during: &str) -> Report {
+    let plan = Plan::new(seed(), |_| true);
+    let crashed = |response: &Response| {
+        (response.status >= 500).then(|| format!("{}: {during}", response.status))
+    };
+    let mut report = Report::default();
+    let mut start = 0;
+    while !stop.load(Ordering::Relaxed) {
+        report.add(run(proxy, &plan, start..start + round, 4, &crashed));
+        start += round;
+    }
+    report
 }
 
 /// Sends requests `indices` of `plan` to `proxy` from `threads` threads,

@@ -23,6 +23,7 @@ pub mod vectors;
 pub mod workerd;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// The workspace root (the directory holding `Cargo.lock`).
 pub fn workspace_root() -> PathBuf {
@@ -91,5 +92,15 @@ impl TempDir {
     /// The directory.
     pub fn path(&self) -> &std::path::Path {
         self.0.path()
+    }
+}
+
+/// Polls every 50 ms until `done` holds, or fails the test naming `what`
+/// once `patience` has passed.
+pub fn wait_for(what: &str, patience: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + patience;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}: not within {patience:?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -16,16 +16,16 @@
 
 use e2e::client::Response;
 use e2e::envoy::{self, Envoy};
-use e2e::flood::{self, Connection, Plan, Report};
+use e2e::flood::{self, Connection};
 use e2e::hostile::{api, CONFIG};
 use e2e::kit;
 use e2e::upstream::Upstream;
-use e2e::TempDir;
+use e2e::{wait_for, TempDir};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long an update may take to show (it takes milliseconds).
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -72,30 +72,6 @@ fn live(envoy: &Envoy, plugin_json: &str, policies: usize) -> u64 {
     )
 }
 
-/// Polls until `done` holds, or fails the test naming `what`.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Sends the flood mix in rounds until `stop` is set.
-fn load(proxy: SocketAddr, stop: &AtomicBool) -> Report {
-    let plan = Plan::new(flood::seed(), |_| true);
-    let crashed = |response: &Response| {
-        (response.status >= 500).then(|| format!("{}: during an update", response.status))
-    };
-    let mut report = Report::default();
-    let mut start = 0;
-    while !stop.load(Ordering::Relaxed) {
-        report.add(flood::run(proxy, &plan, start..start + ROUND, 4, &crashed));
-        start += ROUND;
-    }
-    report
-}
-
 #[test]
 fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
     let upstream = Upstream::start_unrecorded();
@@ -135,12 +111,12 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
 
     let stop = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| load(proxy, &stop));
+        let loader = scope.spawn(|| flood::load_until(proxy, &stop, ROUND, "during an update"));
         std::thread::sleep(SETTLE);
 
         let updates = stat(&envoy, &format!("{ECDS_STATS}.update_success"));
         publish(&resource, watched.path(), &new_config);
-        wait_for("the new config allows its origin", || {
+        wait_for("the new config allows its origin", PATIENCE, || {
             probe(proxy).status == 204
         });
         for _ in 0..20 {
@@ -155,7 +131,7 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
         std::thread::sleep(SETTLE);
 
         publish(&resource, watched.path(), &bad_config);
-        wait_for("the refused config is rejected", || {
+        wait_for("the refused config is rejected", PATIENCE, || {
             stat(&envoy, &format!("{ECDS_STATS}.update_rejected")) == 1
         });
         for _ in 0..20 {
@@ -255,6 +231,6 @@ fn a_refused_first_config_fails_closed_until_a_good_one_arrives() {
     );
 
     publish(&resource, watched.path(), CONFIG);
-    wait_for("the good config serves", || get().status == 403);
+    wait_for("the good config serves", PATIENCE, || get().status == 403);
     assert_eq!(live(&envoy, CONFIG, 2), 1, "the good config is live");
 }

@@ -17,14 +17,14 @@
 
 use e2e::client::Response;
 use e2e::envoy::{self, Bootstrap, Envoy, Filter, Target};
-use e2e::flood::{self, Plan, Report};
+use e2e::flood;
 use e2e::hostile::{api, CONFIG};
 use e2e::upstream::Upstream;
-use e2e::TempDir;
+use e2e::{wait_for, TempDir};
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long a listener update may take to show (it takes milliseconds).
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -77,30 +77,6 @@ fn stat(envoy: &Envoy, name: &str) -> u64 {
     envoy.stats().get(name).copied().unwrap_or_default()
 }
 
-/// Polls until `done` holds, or fails the test naming `what`.
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < deadline, "{what}: not within {PATIENCE:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Sends the flood mix in rounds until `stop` is set.
-fn load(proxy: SocketAddr, stop: &AtomicBool) -> Report {
-    let plan = Plan::new(flood::seed(), |_| true);
-    let crashed = |response: &Response| {
-        (response.status >= 500).then(|| format!("{}: during a swap", response.status))
-    };
-    let mut report = Report::default();
-    let mut start = 0;
-    while !stop.load(Ordering::Relaxed) {
-        report.add(flood::run(proxy, &plan, start..start + ROUND, 4, &crashed));
-        start += ROUND;
-    }
-    report
-}
-
 #[test]
 fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
     let upstream = Upstream::start_unrecorded();
@@ -133,12 +109,12 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
 
     let stop = AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
-        let loader = scope.spawn(|| load(proxy, &stop));
+        let loader = scope.spawn(|| flood::load_until(proxy, &stop, ROUND, "during a swap"));
         std::thread::sleep(SETTLE);
 
         let updates = stat(&envoy, "listener_manager.lds.update_success");
         publish(watched.path(), &bootstrap(&new_config, up, port));
-        wait_for("the new config allows its origin", || {
+        wait_for("the new config allows its origin", PATIENCE, || {
             probe(proxy).status == 204
         });
         for _ in 0..20 {
@@ -155,7 +131,7 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
         std::thread::sleep(SETTLE);
 
         publish(watched.path(), &bootstrap(&bad_config, up, port));
-        wait_for("the bad config is rejected", || {
+        wait_for("the bad config is rejected", PATIENCE, || {
             stat(&envoy, "listener_manager.lds.update_rejected") == 1
         });
         for _ in 0..20 {
