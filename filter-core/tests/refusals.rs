@@ -1,4 +1,4 @@
-//! Every refusal of SPEC.md and docs/behaviour.md: the `Problem`, and a
+//! Every refusal of docs/configuration.md and docs/behaviour.md: the `Problem`, and a
 //! message that names the policy, the field and the value as written. Also
 //! the configs just inside each rule, which must be accepted, and documents
 //! with many problems, which must all be reported.

@@ -1,4 +1,4 @@
-//! Every decision rule of SPEC.md and docs/behaviour.md, one table per rule
+//! Every decision rule of docs/configuration.md and docs/behaviour.md, one table per rule
 //! family, through the public API only. Each row has a name; a failing table
 //! lists every row that failed, by name, before it fails.
 
