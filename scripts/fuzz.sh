@@ -7,7 +7,8 @@
 # runs about 10,000 exec/s on one core). A crash is saved under
 # filter-core/fuzz/artifacts/<target>/; the script then fails.
 #
-# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz --locked`).
+# Installs what it needs first (a nightly compiler and cargo-fuzz:
+# `scripts/setup.sh fuzz`).
 set -euo pipefail
 
 RUNS="${1:-10000000}"
@@ -15,6 +16,7 @@ MAX_TIME="${FUZZ_MAX_TIME:-1800}"
 # FUZZ_TARGETS (space-separated) runs only those targets.
 read -r -a TARGETS <<<"${FUZZ_TARGETS:-config origin request_headers decision path}"
 cd "$(dirname "${BASH_SOURCE[0]}")/../filter-core"
+../scripts/setup.sh fuzz
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

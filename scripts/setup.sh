@@ -10,16 +10,17 @@
 # Pinned versions live in scripts/tools/ (package.json + package-lock.json,
 # requirements.txt) and in the constants below.
 #
-# Usage: scripts/setup.sh [envoy]
+# Usage: scripts/setup.sh [envoy|fuzz]
 #   envoy: only what building the Envoy module and running Envoy need (Rust,
 #          Envoy, the npm tools); skips Chromium, wrk and the cargo tools that
 #          take minutes to build. scripts/demo.sh uses it.
+#   fuzz:  only what scripts/fuzz.sh needs: a nightly compiler and cargo-fuzz.
 set -euo pipefail
 
 case "${1:-all}" in
-  all | envoy) WHAT=${1:-all} ;;
+  all | envoy | fuzz) WHAT=${1:-all} ;;
   *)
-    echo "usage: $0 [envoy]" >&2
+    echo "usage: $0 [envoy|fuzz]" >&2
     exit 2
     ;;
 esac
@@ -33,6 +34,7 @@ WORKER_BUILD_VERSION=0.8.7
 # Must equal the wasm-bindgen version in Cargo.lock: the CLI refuses modules
 # produced by any other version of the library.
 WASM_BINDGEN_VERSION=0.2.130
+CARGO_FUZZ_VERSION=0.13.2
 
 say() { printf '%-18s %s\n' "$1" "$2"; }
 
@@ -150,6 +152,17 @@ install_cargo_tools() {
   cargo_tool wasm-bindgen "$WASM_BINDGEN_VERSION" wasm-bindgen-cli
 }
 
+# cargo fuzz builds with sanitizer flags that only a nightly compiler takes.
+install_fuzz() {
+  if rustup toolchain list | grep -q '^nightly-'; then
+    say "rust nightly" "present"
+  else
+    rustup toolchain install nightly --profile minimal >/dev/null
+    say "rust nightly" "installed"
+  fi
+  cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
+}
+
 write_env() {
   local nm="$TOOLS/npm/node_modules"
   cat >"$TOOLS/env.sh" <<EOF
@@ -175,6 +188,11 @@ exec 9>"$TOOLS/.lock"
 flock 9
 
 install_rust
+if [ "$WHAT" = fuzz ]; then
+  install_fuzz
+  say "done" "in $((SECONDS - started)) s"
+  exit 0
+fi
 [ "$WHAT" = envoy ] || install_debs
 install_venv
 install_npm
