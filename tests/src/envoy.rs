@@ -371,6 +371,13 @@ pub struct StartFailure {
     pub log: String,
 }
 
+/// `Envoy did not start (exit status: 1):` and the log, for a test's panic.
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Envoy did not start ({:?}):\n{}", self.status, self.log)
+    }
+}
+
 impl Envoy {
     /// Starts Envoy with the module configured by `plugin_config` (the plugin
     /// JSON text) in front of `upstream`, and waits until it is ready.

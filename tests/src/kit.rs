@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 /// `deploy/envoy/<name>`.
 pub fn path(name: &str) -> PathBuf {
@@ -47,6 +48,37 @@ pub fn bootstrap(name: &str, fill: &[(&str, &str)]) -> Value {
     listener["name"] = json!("http");
     listener["address"] = any_port;
     bootstrap
+}
+
+/// `envoy.yaml`, the kit's main file, running the built module in front of
+/// `upstream`.
+pub fn envoy_yaml(upstream: SocketAddr) -> Value {
+    bootstrap(
+        "envoy.yaml",
+        &[
+            ("WASM_PATH", &crate::envoy::module_path().to_string_lossy()),
+            ("UPSTREAM_PORT", &upstream.port().to_string()),
+        ],
+    )
+}
+
+/// The ECDS variant in front of `upstream`: its bootstrap, watching
+/// `ecds_dir`, and the filter resource to publish there, running the built
+/// module.
+pub fn ecds(ecds_dir: &Path, upstream: SocketAddr) -> (Value, Value) {
+    let module = crate::envoy::module_path();
+    let bootstrap = bootstrap(
+        "envoy-ecds.yaml",
+        &[
+            ("ECDS_DIR", &ecds_dir.to_string_lossy()),
+            ("UPSTREAM_PORT", &upstream.port().to_string()),
+        ],
+    );
+    let resource = load(
+        "ecds-cors.yaml",
+        &[("WASM_PATH", &module.to_string_lossy())],
+    );
+    (bootstrap, resource)
 }
 
 /// The plugin JSON inside a Wasm filter config (`typed_config` of the

@@ -44,7 +44,7 @@ impl Runtime {
         match self {
             Runtime::Envoy | Runtime::EnvoyHttp2 => {
                 let envoy = Envoy::start(plugin_config, upstream.addr(), &[])
-                    .map_err(|f| format!("Envoy did not start ({:?}):\n{}", f.status, f.log))?;
+                    .map_err(|failure| failure.to_string())?;
                 let vm_stats = envoy.vm_stats();
                 Ok(Box::new(EnvoyProxy {
                     envoy,

@@ -76,18 +76,7 @@ fn live(envoy: &Envoy, plugin_json: &str, policies: usize) -> u64 {
 fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
     let upstream = Upstream::start_unrecorded();
     let watched = TempDir::new("e2e-ecds");
-    let module = envoy::module_path();
-    let resource = kit::load(
-        "ecds-cors.yaml",
-        &[("WASM_PATH", &module.to_string_lossy())],
-    );
-    let bootstrap = kit::bootstrap(
-        "envoy-ecds.yaml",
-        &[
-            ("ECDS_DIR", &watched.path().to_string_lossy()),
-            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
-        ],
-    );
+    let (bootstrap, resource) = kit::ecds(watched.path(), upstream.addr());
     let new_config = CONFIG.replacen(
         r#""https://app.example.com","#,
         &format!(r#""https://app.example.com", "{NEW_ORIGIN}","#),
@@ -99,12 +88,7 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
         1,
     );
     publish(&resource, watched.path(), CONFIG);
-    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    });
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
     let proxy = envoy.listener();
     assert_eq!(probe(proxy).status, 403, "not allowed before the update");
     assert_eq!(live(&envoy, CONFIG, 2), 1, "the first config is live");
@@ -193,30 +177,14 @@ fn ecds_updates_lose_no_request_and_a_refused_one_keeps_the_old_config() {
 fn a_refused_first_config_fails_closed_until_a_good_one_arrives() {
     let upstream = Upstream::start();
     let watched = TempDir::new("e2e-ecds-first");
-    let module = envoy::module_path();
-    let resource = kit::load(
-        "ecds-cors.yaml",
-        &[("WASM_PATH", &module.to_string_lossy())],
-    );
-    let bootstrap = kit::bootstrap(
-        "envoy-ecds.yaml",
-        &[
-            ("ECDS_DIR", &watched.path().to_string_lossy()),
-            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
-        ],
-    );
+    let (bootstrap, resource) = kit::ecds(watched.path(), upstream.addr());
     let refused = CONFIG.replacen(
         r#""https://app.example.com","#,
         r#""https://app.example.com", "https://*.com","#,
         1,
     );
     publish(&resource, watched.path(), &refused);
-    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    });
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
     let proxy = envoy.listener();
     let get = || {
         let request = api(b"GET", b"/api/items").header("Origin", "https://evil.example.net");

@@ -21,12 +21,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 fn start(config: &str, upstream: &Upstream, extra_args: &[&str]) -> Envoy {
-    Envoy::start(config, upstream.addr(), extra_args).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    })
+    Envoy::start(config, upstream.addr(), extra_args).unwrap_or_else(|failure| panic!("{failure}"))
 }
 
 #[test]

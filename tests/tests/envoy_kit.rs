@@ -10,7 +10,7 @@
 //! envoy`); fails, never skips, without them.
 
 use e2e::client::Request;
-use e2e::envoy::{self, Envoy};
+use e2e::envoy::Envoy;
 use e2e::kit;
 use e2e::upstream::Upstream;
 use serde_json::json;
@@ -23,21 +23,9 @@ const EVERYWHERE: &str = r#"{"policies": [
 #[test]
 fn the_kit_turns_the_filter_off_on_healthz_and_redirects_escaped_slashes() {
     let upstream = Upstream::start();
-    let module = envoy::module_path();
-    let mut bootstrap = kit::bootstrap(
-        "envoy.yaml",
-        &[
-            ("WASM_PATH", &module.to_string_lossy()),
-            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
-        ],
-    );
+    let mut bootstrap = kit::envoy_yaml(upstream.addr());
     *kit::plugin_json(kit::cors_filter(&mut bootstrap)) = json!(EVERYWHERE);
-    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    });
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
     let get = |path: &str| {
         Request::new("GET", path)
             .header("Host", "api.example.com")

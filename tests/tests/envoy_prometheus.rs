@@ -9,7 +9,7 @@
 //! envoy`); fails, never skips, without them.
 
 use e2e::client::Request;
-use e2e::envoy::{self, Envoy};
+use e2e::envoy::Envoy;
 use e2e::kit;
 use e2e::upstream::Upstream;
 use std::collections::BTreeMap;
@@ -33,24 +33,12 @@ fn series(page: &str, metric: &str) -> BTreeMap<String, u64> {
 #[test]
 fn prometheus_shows_labelled_decision_counters_and_the_live_config() {
     let upstream = Upstream::start();
-    let module = envoy::module_path();
-    let mut bootstrap = kit::bootstrap(
-        "envoy.yaml",
-        &[
-            ("WASM_PATH", &module.to_string_lossy()),
-            ("UPSTREAM_PORT", &upstream.addr().port().to_string()),
-        ],
-    );
+    let mut bootstrap = kit::envoy_yaml(upstream.addr());
     let plugin_json = kit::plugin_json(kit::cors_filter(&mut bootstrap))
         .as_str()
         .map(str::to_string)
         .expect("a string");
-    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| {
-        panic!(
-            "Envoy did not start ({:?}):\n{}",
-            failure.status, failure.log
-        )
-    });
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
     let proxy = envoy.listener();
 
     let preflight = |origin: &str| {

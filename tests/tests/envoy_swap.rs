@@ -97,13 +97,8 @@ fn a_new_config_takes_effect_under_load_and_a_bad_one_is_refused() {
     let bootstrap_json =
         bootstrap(CONFIG, up, port).to_json_with_lds(&watched.path().join("lds.json"));
     // Old connections drain for 2 s instead of 10 minutes.
-    let envoy =
-        Envoy::start_with(&bootstrap_json, &["--drain-time-s", "2"]).unwrap_or_else(|failure| {
-            panic!(
-                "Envoy did not start ({:?}):\n{}",
-                failure.status, failure.log
-            )
-        });
+    let envoy = Envoy::start_with(&bootstrap_json, &["--drain-time-s", "2"])
+        .unwrap_or_else(|failure| panic!("{failure}"));
     let proxy = envoy.listener();
     assert_eq!(probe(proxy).status, 403, "not allowed before the swap");
 
