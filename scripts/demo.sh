@@ -77,7 +77,7 @@ deploy/envoy/envoy.yaml. Try:
   curl -si http://127.0.0.1:$LISTEN/public/status -H 'Origin: https://anyone.example.org'
 
   # the filter's counters, per policy and outcome
-  curl -s http://127.0.0.1:$ADMIN/stats | grep cors
+  curl -s http://127.0.0.1:$ADMIN/stats/prometheus | grep "^cors_"
 
 Logs: $work/envoy.log (Envoy), $work/upstream.log (what reached the upstream).
 Ctrl-C stops Envoy and the upstream.

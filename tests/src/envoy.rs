@@ -83,17 +83,15 @@ impl Filter {
     }
 
     /// The module's HTTP filter entry in a deploy kit's Envoy config (YAML,
-    /// such as `deploy/envoy/envoy.yaml`), with `module` as its code, and
-    /// the kit's path-normalization settings of the connection manager, so
-    /// that a demo runs the filter as users copy it.
+    /// such as `deploy/envoy/envoy.yaml`), with `module` as its code, the
+    /// kit's path-normalization settings of the connection manager, and its
+    /// `stats_config` (the tags that label the counters), so that a demo
+    /// runs the filter as users copy it.
     ///
     /// # Errors
     /// The text is not YAML, or has no connection manager with the module's
     /// filter.
-    pub fn from_deploy_kit(
-        yaml: &str,
-        module: &Path,
-    ) -> Result<(Filter, Map<String, Value>), String> {
+    pub fn from_deploy_kit(yaml: &str, module: &Path) -> Result<KitFilter, String> {
         let kit: Value = serde_saphyr::from_str(yaml).map_err(|e| format!("not YAML: {e}"))?;
         let managers = kit["static_resources"]["listeners"]
             .as_array()
@@ -122,12 +120,26 @@ impl Filter {
             .into_iter()
             .filter_map(|key| Some((key.to_string(), manager.get(key)?.clone())))
             .collect();
-            return Ok((Filter::Entry(entry), settings));
+            return Ok(KitFilter {
+                filter: Filter::Entry(entry),
+                connection_manager: settings,
+                stats_config: kit.get("stats_config").cloned(),
+            });
         }
         Err(format!(
             "no connection manager with an HTTP filter of type {WASM_TYPE}"
         ))
     }
+}
+
+/// What [`Filter::from_deploy_kit`] takes from a deploy kit's Envoy config.
+pub struct KitFilter {
+    /// The module's filter entry.
+    pub filter: Filter,
+    /// The connection manager's path-normalization settings.
+    pub connection_manager: Map<String, Value>,
+    /// The bootstrap's `stats_config`, if the kit has one.
+    pub stats_config: Option<Value>,
 }
 
 const WASM_TYPE: &str = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm";
@@ -170,6 +182,8 @@ pub struct Bootstrap {
     /// More connection manager fields, set over the defaults (such as the
     /// deploy kit's path normalization).
     pub connection_manager: Map<String, Value>,
+    /// The bootstrap's `stats_config` (such as the deploy kit's stats tags).
+    pub stats_config: Option<Value>,
 }
 
 impl Bootstrap {
@@ -183,6 +197,7 @@ impl Bootstrap {
             admin_port: 0,
             stat_prefix: "ingress".to_string(),
             connection_manager: Map::new(),
+            stats_config: None,
         }
     }
 
@@ -192,10 +207,14 @@ impl Bootstrap {
             Target::Upstream(upstream) => vec![cluster(upstream)],
             Target::Direct { .. } => Vec::new(),
         };
-        json!({
+        let mut bootstrap = json!({
             "admin": {"address": socket(self.admin_port)},
             "static_resources": {"listeners": [self.listener()], "clusters": clusters},
-        })
+        });
+        if let Some(stats_config) = &self.stats_config {
+            bootstrap["stats_config"] = stats_config.clone();
+        }
+        bootstrap
     }
 
     /// The bootstrap with the listener read from the LDS file `lds` (see

@@ -245,16 +245,18 @@ fn serve(target: &str, config_path: &PathBuf) -> Result<(), String> {
 fn envoy_config(options: EnvoyConfig) -> Result<Value, String> {
     let module = options.module.unwrap_or_else(envoy::module_path);
     let mut connection_manager = serde_json::Map::new();
+    let mut stats_config = None;
     let filter = if let Some(path) = &options.plugin_config {
         Filter::Module {
             config: read(path)?,
             module,
         }
     } else if let Some(path) = &options.deploy_kit {
-        let (filter, settings) = Filter::from_deploy_kit(&read(path)?, &module)
+        let kit = Filter::from_deploy_kit(&read(path)?, &module)
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        connection_manager = settings;
-        filter
+        connection_manager = kit.connection_manager;
+        stats_config = kit.stats_config;
+        kit.filter
     } else if let Some(path) = &options.native_cors {
         let policy =
             serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -279,6 +281,7 @@ fn envoy_config(options: EnvoyConfig) -> Result<Value, String> {
     bootstrap.admin_port = options.admin_port;
     bootstrap.stat_prefix = options.stat_prefix;
     bootstrap.connection_manager = connection_manager;
+    bootstrap.stats_config = stats_config;
     Ok(bootstrap.to_json())
 }
 
