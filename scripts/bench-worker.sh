@@ -5,6 +5,9 @@
 #   ours  the Rust Worker (cloudflare-worker/worker.js and the build),
 #         CORS_CONFIG = scripts/bench/policy.json
 #   hono  Hono's `cors` middleware with the same policy (scripts/bench/hono-worker.mjs)
+#   hand  the same policy hand-written in a few lines of JS for these three
+#         requests only (scripts/bench/hand-worker.mjs): the least a CORS
+#         Worker can do, the Response rebuilt and the header calls
 #   bare  a Worker that answers OPTIONS with a bare 204 and forwards the rest:
 #         the floor, what any Worker in front of the origin costs
 # Each runs in its own workerd, with the origin server as a second Worker in
@@ -15,8 +18,8 @@
 # The requests (scripts/bench/requests.lua): an allowed preflight, a denied
 # preflight, and an allowed GET that goes to the upstream. A short warm-up
 # first checks every answer (status and CORS headers), so only right answers
-# are measured. Then rounds of wrk, interleaved (ours, hono, bare, ours, ...)
-# so that noise from other processes spreads over all three; the table shows
+# are measured. Then rounds of wrk, interleaved (ours, hono, hand, bare, ours, ...)
+# so that noise from other processes spreads over all four; the table shows
 # medians over rounds, and ratios taken within each round. CPU per request is
 # workerd's user+system time (/proc/PID/stat) over a run, divided by the
 # requests wrk completed. With two or more cores, workerd runs on core 0 and
@@ -37,7 +40,7 @@ BUILD="${CLOUDFLARE_WORKER_BUILD:-$ROOT/cloudflare-worker/build}"
 # The compatibility date of deploy/cloudflare/wrangler.toml and the e2e tests
 # (tests/src/workerd.rs), for the upload-size check.
 COMPATIBILITY_DATE=2026-05-03
-WORKERS=(ours hono bare)
+WORKERS=(ours hono hand bare)
 KINDS=(preflight-allowed preflight-denied get-allowed)
 
 rounds=5
@@ -113,12 +116,13 @@ upload_size() {
 
 # Each Worker's directory: its modules, the policy, the upstream, and a
 # workerd config (embedded files are found relative to it).
-mkdir -p "$WORK"/{ours,hono,bare}
+mkdir -p "$WORK"/{ours,hono,hand,bare}
 mkdir -p "$WORK/ours/build"
 cp "$BUILD/index.js" "$BUILD/index_bg.wasm" "$WORK/ours/build/"
 cp "$ROOT/cloudflare-worker/worker.js" "$WORK/ours/"
 "$ESBUILD_BIN" "$BENCH/hono-worker.mjs" --bundle --format=esm --minify --log-level=warning \
   --outfile="$WORK/hono/hono.mjs"
+cp "$BENCH/hand-worker.mjs" "$WORK/hand/hand.mjs"
 cp "$BENCH/bare-worker.mjs" "$WORK/bare/bare.mjs"
 
 echo "== sizes"
@@ -135,6 +139,7 @@ modules() {
   case "$1" in
     ours) echo --es-module worker.js --es-module build/index.js --wasm-module build/index_bg.wasm ;;
     hono) echo --es-module hono.mjs ;;
+    hand) echo --es-module hand.mjs ;;
     bare) echo --es-module bare.mjs ;;
   esac
 }
@@ -235,7 +240,7 @@ done
 
 # The table: medians over rounds. A ratio is taken within each round, between
 # runs a few seconds apart, and then its median: load from other processes
-# moves all three Workers' numbers together, and mostly cancels out.
+# moves all four Workers' numbers together, and mostly cancels out.
 echo
 echo "== medians over $rounds rounds (ratios: CPU per request, per round, then the median)"
 awk -v kinds="${KINDS[*]}" -v names="${WORKERS[*]}" '
@@ -248,18 +253,20 @@ awk -v kinds="${KINDS[*]}" -v names="${WORKERS[*]}" '
   { rps[$2, $3] = rps[$2, $3] " " $4; cpu[$2, $3] = cpu[$2, $3] " " $5; at[$1, $2, $3] = $5; last = $1 }
   END {
     split(kinds, kind, " "); split(names, name, " ")
-    printf "%-18s %-5s %9s %11s %10s %10s   %s\n", "request", "worker", "req/s", "CPU µs/req", "ours/hono", "ours/bare", "µs over bare: ours / hono"
+    printf "%-18s %-5s %9s %11s %10s %10s %10s   %s\n", "request", "worker", "req/s", "CPU µs/req", "ours/hono", "ours/bare", "hand/hono", "µs over bare: ours / hand / hono"
     for (k = 1; k in kind; k++) {
       for (n = 1; n in name; n++)
         printf "%-18s %-5s %9.0f %11.1f\n", kind[k], name[n], median(rps[kind[k], name[n]]), median(cpu[kind[k], name[n]])
-      to_hono = to_bare = ""
+      to_hono = to_bare = hand_hono = ""
       for (r = 1; r <= last; r++) {
         to_hono = to_hono " " at[r, kind[k], "ours"] / at[r, kind[k], "hono"]
         to_bare = to_bare " " at[r, kind[k], "ours"] / at[r, kind[k], "bare"]
+        hand_hono = hand_hono " " at[r, kind[k], "hand"] / at[r, kind[k], "hono"]
       }
       floor = median(cpu[kind[k], "bare"])
-      printf "%-18s %-5s %9s %11s %10.2f %10.2f %10.1f / %.1f\n", kind[k], "ratio", "", "",
-        median(to_hono), median(to_bare), median(cpu[kind[k], "ours"]) - floor, median(cpu[kind[k], "hono"]) - floor
+      printf "%-18s %-5s %9s %11s %10.2f %10.2f %10.2f %10.1f / %.1f / %.1f\n", kind[k], "ratio", "", "",
+        median(to_hono), median(to_bare), median(hand_hono), median(cpu[kind[k], "ours"]) - floor,
+        median(cpu[kind[k], "hand"]) - floor, median(cpu[kind[k], "hono"]) - floor
     }
   }' "$results"
 echo "target: ours/hono <= 0.80 for every request"

@@ -56,9 +56,8 @@ export function respond(status, edits) {
 
 /**
  * Sends `request`'s method, headers and body to `url`, redirects not
- * followed. (Given the Request itself as the init, workerd also builds a
- * Request from it and deep-copies its `cf` object, which the upstream has no
- * use for: 8,000 more instructions per request, callgrind.) Without an
+ * followed (given the Request itself as the init, workerd would also
+ * deep-copy its `cf` object, of no use to the upstream). Without an
  * `editor`, the upstream's answer comes back as it is. With one, the answer
  * is rebuilt with the header edits that `editor(policy, allowOrigin, lines)`
  * returns for the upstream's header lines (`name\nvalue\n` each). An accepted
