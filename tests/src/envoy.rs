@@ -184,6 +184,9 @@ pub struct Bootstrap {
     pub connection_manager: Map<String, Value>,
     /// The bootstrap's `stats_config` (such as the deploy kit's stats tags).
     pub stats_config: Option<Value>,
+    /// Path prefixes whose routes turn the filter off, as the deploy kit's
+    /// `/healthz` route does: a request there never enters it.
+    pub filter_off: Vec<String>,
 }
 
 impl Bootstrap {
@@ -198,6 +201,7 @@ impl Bootstrap {
             stat_prefix: "ingress".to_string(),
             connection_manager: Map::new(),
             stats_config: None,
+            filter_off: Vec::new(),
         }
     }
 
@@ -267,6 +271,26 @@ impl Bootstrap {
             }
             Filter::None => {}
         }
+        // Without a filter the routes are kept, so that every variant of a
+        // benchmark has the same routes.
+        let off = filters
+            .first()
+            .and_then(|f| f["name"].as_str())
+            .map(|name| {
+                json!({name: {
+                    "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
+                    "disabled": true,
+                }})
+            });
+        let off_routes = self.filter_off.iter().map(|prefix| {
+            let mut skip = route.clone();
+            skip["match"] = json!({"prefix": prefix});
+            if let Some(off) = &off {
+                skip["typed_per_filter_config"] = off.clone();
+            }
+            skip
+        });
+        routes.splice(0..0, off_routes);
         routes.push(route);
         filters.push(router);
         let mut connection_manager = json!({

@@ -106,6 +106,10 @@ struct EnvoyConfig {
     /// The connection manager's stat prefix.
     #[arg(long, default_value = "ingress")]
     stat_prefix: String,
+    /// A path prefix whose route turns the filter off (per-route
+    /// `FilterConfig` `disabled: true`), as the deploy kit does for /healthz.
+    #[arg(long, value_name = "PREFIX")]
+    filter_off: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -282,6 +286,7 @@ fn envoy_config(options: EnvoyConfig) -> Result<Value, String> {
     bootstrap.stat_prefix = options.stat_prefix;
     bootstrap.connection_manager = connection_manager;
     bootstrap.stats_config = stats_config;
+    bootstrap.filter_off = options.filter_off;
     Ok(bootstrap.to_json())
 }
 
