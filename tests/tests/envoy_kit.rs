@@ -2,7 +2,8 @@
 //! module, checked in real Envoy with the kit's own file:
 //! - the `/healthz` route turns the `cors` filter off
 //!   (`typed_per_filter_config`), so even a policy covering every path does
-//!   not touch it, while the other routes are filtered;
+//!   not touch it, while the other routes are filtered; the same with the
+//!   filter delivered by ECDS (envoy-ecds.yaml), as Istio delivers it;
 //! - the same per-route switch in the bootstrap generator (what
 //!   scripts/bench-envoy.sh measures): a request on such a route never
 //!   enters the module, whatever its method and origin;
@@ -12,10 +13,11 @@
 //! Needs Envoy (`scripts/setup.sh`) and the module (`scripts/build-wasm.sh
 //! envoy`); fails, never skips, without them.
 
-use e2e::client::Request;
+use e2e::client::{Request, Response};
 use e2e::envoy::{Bootstrap, Envoy, Filter, Target};
 use e2e::kit;
 use e2e::upstream::Upstream;
+use e2e::TempDir;
 use serde_json::json;
 
 /// One policy over every host and path that rejects any other origin.
@@ -23,24 +25,28 @@ const EVERYWHERE: &str = r#"{"policies": [
     {"name": "everywhere", "allow_origins": ["https://app.example.com"], "disallowed": "reject"}
 ]}"#;
 
-#[test]
-fn the_kit_turns_the_filter_off_on_healthz_and_redirects_escaped_slashes() {
-    let upstream = Upstream::start();
-    let mut bootstrap = kit::envoy_yaml(upstream.addr());
-    *kit::plugin_json(kit::cors_filter(&mut bootstrap)) = json!(EVERYWHERE);
-    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
-    let get = |path: &str| {
-        Request::new("GET", path)
-            .header("Host", "api.example.com")
-            .header("Origin", "https://evil.example.net")
-            .send(envoy.listener())
-            .expect("an answer")
-    };
+/// A GET from an origin [`EVERYWHERE`] rejects.
+fn get(envoy: &Envoy, path: &str) -> Response {
+    Request::new("GET", path)
+        .header("Host", "api.example.com")
+        .header("Origin", "https://evil.example.net")
+        .send(envoy.listener())
+        .expect("an answer")
+}
 
-    assert_eq!(get("/api/orders").status, 403, "the filter runs elsewhere");
+/// The filter rejects on /api/orders, and is never entered on /healthz.
+fn assert_off_on_healthz(envoy: &Envoy, upstream: &Upstream) {
+    assert_eq!(
+        get(envoy, "/api/orders").status,
+        403,
+        "the filter runs elsewhere"
+    );
     let counted = envoy.outcome_counters();
-    let health = get("/healthz");
-    assert_eq!(health.status, 200, "the filter is off on /healthz");
+    assert_eq!(
+        get(envoy, "/healthz").status,
+        200,
+        "the filter is off on /healthz"
+    );
     assert!(
         upstream.requests().iter().any(|r| r.path == b"/healthz"),
         "/healthz reached the upstream"
@@ -50,10 +56,34 @@ fn the_kit_turns_the_filter_off_on_healthz_and_redirects_escaped_slashes() {
         counted,
         "/healthz is never counted"
     );
+}
 
-    let escaped = get("/api%2Forders");
+#[test]
+fn the_kit_turns_the_filter_off_on_healthz_and_redirects_escaped_slashes() {
+    let upstream = Upstream::start();
+    let mut bootstrap = kit::envoy_yaml(upstream.addr());
+    *kit::plugin_json(kit::cors_filter(&mut bootstrap)) = json!(EVERYWHERE);
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
+
+    assert_off_on_healthz(&envoy, &upstream);
+    let escaped = get(&envoy, "/api%2Forders");
     assert_eq!(escaped.status, 307, "an escaped slash is redirected");
     assert_eq!(escaped.header("location"), Some(&b"/api/orders"[..]));
+}
+
+/// Istio delivers a WasmPlugin by ECDS, as this kit variant does: the route's
+/// switch addresses the filter by name all the same.
+#[test]
+fn the_ecds_kit_turns_the_filter_off_on_healthz() {
+    let upstream = Upstream::start();
+    let watched = TempDir::new("e2e-kit-ecds");
+    let (bootstrap, mut resource) = kit::ecds(watched.path(), upstream.addr());
+    *kit::plugin_json(&mut resource["resources"][0]["typed_config"]) = json!(EVERYWHERE);
+    std::fs::write(watched.path().join("ecds-cors.yaml"), resource.to_string())
+        .expect("write the ECDS file");
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|failure| panic!("{failure}"));
+
+    assert_off_on_healthz(&envoy, &upstream);
 }
 
 #[test]
@@ -99,4 +129,67 @@ fn a_route_with_the_filter_off_never_enters_the_module() {
         "both went to the upstream"
     );
     assert_eq!(envoy.outcome_counters(), counted, "neither was counted");
+}
+
+/// The other way round: the module wrapped in an `ExtensionWithMatcher`
+/// whose matcher skips it for every path outside `/api/`, as
+/// envoy-filter/README.md shows, so that a filter on the whole listener runs
+/// only where a policy can apply.
+#[test]
+fn a_matcher_skips_the_module_outside_the_paths_it_names() {
+    let upstream = Upstream::start();
+    let filter = Filter::module(EVERYWHERE);
+    let mut bootstrap = Bootstrap::new(filter, Target::Upstream(upstream.addr())).to_json();
+    let manager = &mut bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"]
+        [0]["typed_config"];
+    let wasm = manager["http_filters"][0].clone();
+    let path = json!({
+        "name": "path",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+            "header_name": ":path",
+        },
+    });
+    manager["http_filters"][0] = json!({
+        "name": wasm["name"],
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher",
+            "extension_config": wasm,
+            "xds_matcher": {"matcher_list": {"matchers": [{
+                "predicate": {"not_matcher": {"single_predicate": {
+                    "input": path,
+                    "value_match": {"prefix": "/api/"},
+                }}},
+                "on_match": {"action": {"name": "skip", "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter",
+                }}},
+            }]}},
+        },
+    });
+    let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|f| panic!("{f}"));
+    let preflight = |path: &str| {
+        Request::new("OPTIONS", path)
+            .header("Host", "www.example.com")
+            .header("Origin", "https://evil.example.net")
+            .header("Access-Control-Request-Method", "PUT")
+            .send(envoy.listener())
+            .expect("an answer")
+    };
+
+    assert_eq!(
+        preflight("/api/items").status,
+        403,
+        "the module runs on /api/"
+    );
+    let counted = envoy.outcome_counters();
+    assert_eq!(counted.values().sum::<u64>(), 1, "{counted:?}");
+    assert_eq!(preflight("/assets/app.js").status, 200, "skipped elsewhere");
+    assert!(
+        upstream
+            .requests()
+            .iter()
+            .any(|r| r.path == b"/assets/app.js"),
+        "the preflight went on to the upstream"
+    );
+    assert_eq!(envoy.outcome_counters(), counted, "and was not counted");
 }
