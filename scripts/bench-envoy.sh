@@ -23,10 +23,12 @@ TOOLS="${CORS_TOOLS_DIR:-$HOME/.cache/cors-filter-tools}"
 # shellcheck source=/dev/null
 source "$TOOLS/env.sh"
 export ENVOY_BIN
+# envoy_bench.py imports chart.py: keep __pycache__ out of the checkout.
+export PYTHONDONTWRITEBYTECODE=1
 
 STARTED=$(date +%s)
 ROUNDS=3 SECONDS_PER=4 BUILD=1 OUT="$ROOT/BENCHMARKS.md"
-COMMAND="scripts/bench-envoy.sh $*"
+COMMAND="scripts/bench-envoy.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) ROUNDS=1 SECONDS_PER=2 ;;

@@ -59,7 +59,7 @@ def bars(out, title, ylabel, rows):
         for category in categories:
             cells = [values.get((category, name)) for name in series]
             lines.append(category + "\t" + "\t".join(
-                f"{statistics.median(c):.2f}" if c else "NaN" for c in cells))
+                repr(statistics.median(c)) if c else "NaN" for c in cells))
         data.write_text("\n".join(lines) + "\n")
         script = Path(tmp) / "chart.gp"
         script.write_text(program(out, title, ylabel, data, colours(series), len(categories)))
