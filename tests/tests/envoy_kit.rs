@@ -138,34 +138,12 @@ fn a_route_with_the_filter_off_never_enters_the_module() {
 #[test]
 fn a_matcher_skips_the_module_outside_the_paths_it_names() {
     let upstream = Upstream::start();
-    let filter = Filter::module(EVERYWHERE);
-    let mut bootstrap = Bootstrap::new(filter, Target::Upstream(upstream.addr())).to_json();
-    let manager = &mut bootstrap["static_resources"]["listeners"][0]["filter_chains"][0]["filters"]
-        [0]["typed_config"];
-    let wasm = manager["http_filters"][0].clone();
-    let path = json!({
-        "name": "path",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
-            "header_name": ":path",
-        },
-    });
-    manager["http_filters"][0] = json!({
-        "name": wasm["name"],
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher",
-            "extension_config": wasm,
-            "xds_matcher": {"matcher_list": {"matchers": [{
-                "predicate": {"not_matcher": {"single_predicate": {
-                    "input": path,
-                    "value_match": {"prefix": "/api/"},
-                }}},
-                "on_match": {"action": {"name": "skip", "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter",
-                }}},
-            }]}},
-        },
-    });
+    let mut bootstrap = Bootstrap::new(
+        Filter::module(EVERYWHERE),
+        Target::Upstream(upstream.addr()),
+    );
+    bootstrap.filter_only_under = Some("/api/".to_string());
+    let bootstrap = bootstrap.to_json();
     let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|f| panic!("{f}"));
     let preflight = |path: &str| {
         Request::new("OPTIONS", path)

@@ -110,6 +110,10 @@ struct EnvoyConfig {
     /// `FilterConfig` `disabled: true`), as the deploy kit does for /healthz.
     #[arg(long, value_name = "PREFIX")]
     filter_off: Vec<String>,
+    /// Skip the filter for every path outside this prefix (the filter
+    /// wrapped in an ExtensionWithMatcher).
+    #[arg(long, value_name = "PREFIX")]
+    filter_only_under: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -287,6 +291,7 @@ fn envoy_config(options: EnvoyConfig) -> Result<Value, String> {
     bootstrap.connection_manager = connection_manager;
     bootstrap.stats_config = stats_config;
     bootstrap.filter_off = options.filter_off;
+    bootstrap.filter_only_under = options.filter_only_under;
     Ok(bootstrap.to_json())
 }
 
