@@ -12,7 +12,7 @@
 #   --out FILE  write the report there instead of BENCHMARKS.md, and the
 #               charts into docs/bench/ beside it
 #
-# Only 127.0.0.1, ports 19100-19119 (checked free first). The proxy Envoy
+# Only 127.0.0.1, ports 19100-19121 (checked free first). The proxy Envoy
 # under test runs on CPU 0, wrk and the upstream on CPU 1 (needs 2 CPUs).
 # Needs `scripts/setup.sh bench` (Envoy, wrk, gnuplot). Configs, logs and
 # raw results are kept in a temp directory (printed at the end).

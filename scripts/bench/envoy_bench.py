@@ -35,6 +35,9 @@ IN_SCOPE = ["allowed_preflight", "denied_preflight", "allowed_get", "denied_get"
 KINDS = IN_SCOPE + ["out_of_scope_get", "filter_off_get"]
 # The routes under this prefix turn the filter off, in every variant.
 FILTER_OFF = "/assets/"
+# The variant whose filter is skipped, by an ExtensionWithMatcher, for every
+# path outside /api/ (so the out-of-scope GET never enters the module).
+MATCHER = "ours-matcher"
 ALLOWED = "https://app.example.com"
 DENIED = "https://evil.example.net"
 METHODS = ["GET", "POST", "PUT"]
@@ -68,13 +71,15 @@ def upstream_config(out, port, admin_port):
                  "--port", str(port), "--admin-port", str(admin_port), "--stat-prefix", "bench")
 
 
-def proxy_config(out, name, kind, n, port, admin_port, upstream_port, wasm):
+def proxy_config(out, name, kind, n, port, admin_port, upstream_port, wasm, extra=()):
     """kind: floor (no CORS filter), native (envoy.filters.http.cors, policy
     on the /api/ routes) or ours (the module, its policy on /api/*). Every
     route goes to the upstream cluster, so the native filter (which skips
-    routes without a route entry) does its work."""
+    routes without a route entry) does its work. `extra`: more options of
+    `serve envoy-config`."""
     options = ["--upstream", f"127.0.0.1:{upstream_port}", "--port", str(port),
-               "--admin-port", str(admin_port), "--stat-prefix", "bench", "--filter-off", FILTER_OFF]
+               "--admin-port", str(admin_port), "--stat-prefix", "bench", "--filter-off", FILTER_OFF,
+               *extra]
     if kind == "native":
         policy = Path(out) / f"{name}.policy.json"
         policy.write_text(json.dumps({
@@ -112,12 +117,13 @@ def gen(out, wasm, base_port, counts):
     upstream_port = port
     upstream_config(out, port, port + 1)
     port += 2
-    names = [("floor", "floor", 1)]
+    names = [("floor", "floor", 1, ())]
     for n in counts:
         for kind in ("native", "ours"):
-            names.append((kind if n == 1 else f"{kind}-{n}", kind, n))
-    for name, kind, n in names:
-        proxy_config(out, name, kind, n, port, port + 1, upstream_port, wasm)
+            names.append((kind if n == 1 else f"{kind}-{n}", kind, n, ()))
+    names.append((MATCHER, "ours", 1, ("--filter-only-under", "/api/")))
+    for name, kind, n, extra in names:
+        proxy_config(out, name, kind, n, port, port + 1, upstream_port, wasm, extra)
         variants[name] = {"kind": kind, "origins": n, "port": port, "admin": port + 1}
         port += 2
     meta = {"upstream": {"port": upstream_port, "admin": upstream_port + 1}, "variants": variants,
@@ -293,7 +299,7 @@ def charts(md_dir, main, counts):
     drawn = []
     ylabel = "proxy CPU µs per request (median)"
     rows = [(kind, LABELS[name], main[(name, kind)]["cpu_us_per_req"])
-            for kind in KINDS for name in ("floor", "native", "ours") if (name, kind) in main]
+            for kind in KINDS for name in ("floor", "native", "ours", MATCHER) if (name, kind) in main]
     path = out / "envoy-cpu-by-kind.svg"
     chart.bars(path, "Envoy: CPU per request by request kind (1 allowed origin)", ylabel, rows)
     drawn.append(path)
@@ -308,7 +314,8 @@ def charts(md_dir, main, counts):
     return [p.relative_to(md_dir) for p in drawn]
 
 
-LABELS = {"floor": "no CORS filter", "native": "native CORS filter", "ours": "ours (Wasm module)"}
+LABELS = {"floor": "no CORS filter", "native": "native CORS filter", "ours": "ours (Wasm module)",
+          MATCHER: "matcher-wrapped ours (skipped outside /api/)"}
 
 
 def variant(kind, n):
@@ -363,6 +370,9 @@ def report(out, md_path, command, started):
              f"policy (the module is entered, finds no policy, edits nothing); `filter_off_get` the same "
              f"GET on a route (`{FILTER_OFF}`) whose `typed_per_filter_config` turns the filter off "
              "(`envoy.config.route.v3.FilterConfig`, `disabled: true`), so the module is never entered.")
+    L.append(f"- `{MATCHER}`: the module with 1 origin wrapped in an `ExtensionWithMatcher` whose "
+             "`SkipFilter` action skips it for every `:path` outside `/api/`, so its out-of-scope "
+             "GET never enters the module either.")
     L.append("- CPU: the proxy's utime+stime from `/proc/PID/stat` (all threads) around each wrk run, "
              "divided by the requests wrk completed; includes Envoy's own HTTP work, so the floor "
              "(no CORS filter) is the cost of Envoy alone.")
@@ -380,7 +390,7 @@ def report(out, md_path, command, started):
     L.append("| request | variant | CPU µs/req | req/s | p50 ms | p99 ms |")
     L.append("| --- | --- | ---: | ---: | ---: | ---: |")
     for kind in KINDS:
-        for name in ("floor", "native", "ours"):
+        for name in ("floor", "native", "ours", MATCHER):
             m = main.get((name, kind))
             if m:
                 L.append(f"| {kind} | {name} | {m['cpu_us_per_req']:.1f} "
@@ -422,9 +432,16 @@ def report(out, md_path, command, started):
              "a preflight is answered by the filter itself, which costs Envoy less than forwarding a GET.")
     L.append(f"- Ours with {top:,} origins ÷ ours with 1, per in-scope kind: {min(flat):.2f}–{max(flat):.2f} "
              "(target ≤ 1.10).")
-    L.append(f"- A route with the filter off: {off:.1f} µs, {off / cpu('floor', 'filter_off_get'):.2f}× "
-             f"no CORS ({cpu('floor', 'filter_off_get'):.1f} µs) and {off / entered:.2f}× our "
-             f"out-of-scope GET ({entered:.1f} µs).")
+    L.append("\n## Traffic no policy covers, kept out of the module\n")
+    L.append(f"- A route with the filter off (`filter_off_get`): {off:.1f} µs, "
+             f"{off / cpu('floor', 'filter_off_get'):.2f}× no CORS ({cpu('floor', 'filter_off_get'):.1f} µs) "
+             f"and {off / entered:.2f}× our out-of-scope GET ({entered:.1f} µs).")
+    skipped = cpu(MATCHER, "out_of_scope_get")
+    wrapped = [cpu(MATCHER, k) / cpu("ours", k) for k in IN_SCOPE]
+    L.append(f"- The module skipped by a matcher (`{MATCHER}`, `out_of_scope_get`): {skipped:.1f} µs, "
+             f"{skipped / cpu('floor', 'out_of_scope_get'):.2f}× no CORS and {skipped / entered:.2f}× our "
+             f"out-of-scope GET. In scope the wrapper costs {min(wrapped):.2f}–{max(wrapped):.2f}× the "
+             "module alone.")
     L.append("\n## Memory (VmRSS of the proxy Envoy, one worker)\n")
     L.append("| variant | origins | after start (MiB) | after the run (MiB) |")
     L.append("| --- | ---: | ---: | ---: |")
