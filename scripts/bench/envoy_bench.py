@@ -318,6 +318,12 @@ LABELS = {"floor": "no CORS filter", "native": "native CORS filter", "ours": "ou
           MATCHER: "matcher-wrapped ours (skipped outside /api/)"}
 
 
+def span(values):
+    """`a–b` of the smallest and largest, or `a` when they print alike."""
+    low, high = f"{min(values):.2f}", f"{max(values):.2f}"
+    return low if low == high else f"{low}–{high}"
+
+
 def variant(kind, n):
     """The variant name of KIND (native, ours) with N origins."""
     return kind if n == 1 else f"{kind}-{n}"
@@ -427,10 +433,10 @@ def report(out, md_path, command, started):
     off = cpu("ours", "filter_off_get")
     L.append("\n## Against the targets\n")
     gets = [cpu("ours", k) / entered for k in IN_SCOPE if k.endswith("_get")]
-    L.append(f"- Every in-scope kind ÷ our out-of-scope GET, 1 origin: {min(in_scope):.2f}–{max(in_scope):.2f} "
-             f"(target ≤ 1.20, stretch ≤ 1.10). The GETs are the binding rows ({min(gets):.2f}–{max(gets):.2f}): "
+    L.append(f"- Every in-scope kind ÷ our out-of-scope GET, 1 origin: {span(in_scope)} "
+             f"(target ≤ 1.20, stretch ≤ 1.10). The GETs are the binding rows ({span(gets)}): "
              "a preflight is answered by the filter itself, which costs Envoy less than forwarding a GET.")
-    L.append(f"- Ours with {top:,} origins ÷ ours with 1, per in-scope kind: {min(flat):.2f}–{max(flat):.2f} "
+    L.append(f"- Ours with {top:,} origins ÷ ours with 1, per in-scope kind: {span(flat)} "
              "(target ≤ 1.10).")
     L.append("\n## Traffic no policy covers, kept out of the module\n")
     L.append(f"- A route with the filter off (`filter_off_get`): {off:.1f} µs, "
@@ -440,7 +446,7 @@ def report(out, md_path, command, started):
     wrapped = [cpu(MATCHER, k) / cpu("ours", k) for k in IN_SCOPE]
     L.append(f"- The module skipped by a matcher (`{MATCHER}`, `out_of_scope_get`): {skipped:.1f} µs, "
              f"{skipped / cpu('floor', 'out_of_scope_get'):.2f}× no CORS and {skipped / entered:.2f}× our "
-             f"out-of-scope GET. In scope the wrapper costs {min(wrapped):.2f}–{max(wrapped):.2f}× the "
+             f"out-of-scope GET. In scope the wrapper costs {span(wrapped)}× the "
              "module alone.")
     L.append("\n## Memory (VmRSS of the proxy Envoy, one worker)\n")
     L.append("| variant | origins | after start (MiB) | after the run (MiB) |")
