@@ -14,7 +14,6 @@ mod explain;
 mod import;
 mod request;
 mod source;
-mod yaml;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -148,9 +147,9 @@ pub enum Expect {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// What FILE holds: envoy, istio, kong or gateway-api.
+    /// What FILE holds.
     #[arg(value_name = "SOURCE")]
-    kind: String,
+    kind: import::Source,
     /// The file to import, or - for standard input.
     #[arg(value_name = "FILE")]
     path: String,
@@ -205,7 +204,7 @@ fn main() -> ExitCode {
     let status = match Cli::parse().command {
         Command::Check(args) => check_command(&args),
         Command::Explain(args) => explain_command(&args),
-        Command::Import(args) => import_command(&args),
+        Command::Import(args) => import::run(&args),
         Command::Schema => {
             json_out(&schema());
             ExitStatus::Ok
@@ -338,63 +337,4 @@ fn explain_command(args: &ExplainArgs) -> ExitStatus {
         return ExitStatus::Refused;
     };
     explain::run(&config.json, &request, args.expect, args.json)
-}
-
-/// `import --json`: the config (or `null` and the error), and the findings.
-#[derive(Serialize)]
-struct ImportReport<'a> {
-    config: Option<&'a import::PluginConfig>,
-    error: Option<&'a str>,
-    findings: &'a [import::Finding],
-}
-
-fn import_command(args: &ImportArgs) -> ExitStatus {
-    let Some(source) = import::Source::parse(&args.kind) else {
-        return fail(
-            ExitStatus::Usage,
-            &format!(
-                "cannot import \"{}\": choose envoy, istio, kong or gateway-api",
-                args.kind
-            ),
-        );
-    };
-    let text = match read_input(&args.path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    let options = import::Options {
-        name: args.name.as_deref(),
-        accept_widening: args.accept_widening,
-    };
-    let result = import::import(source, &text, &options);
-    let report = match &result {
-        Ok(imported) => ImportReport {
-            config: Some(&imported.config),
-            error: None,
-            findings: &imported.findings,
-        },
-        Err(failure) => ImportReport {
-            config: None,
-            error: Some(&failure.message),
-            findings: &failure.findings,
-        },
-    };
-    if args.json {
-        json_out(&report);
-    } else {
-        if let Some(config) = report.config {
-            json_out(config);
-        }
-        err(&import::render_findings(report.findings));
-        if let Some(error) = report.error {
-            err(&format!("cors-filter: {error}\n"));
-        }
-    }
-    match report {
-        ImportReport { error: Some(_), .. } => ExitStatus::Refused,
-        ImportReport { findings, .. } if args.strict && !findings.is_empty() => {
-            ExitStatus::Warnings
-        }
-        _ => ExitStatus::Ok,
-    }
 }
