@@ -3,7 +3,7 @@
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::{err, out, ExitStatus};
+use crate::{err, json_out, out, CheckArgs, ExitStatus};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
@@ -39,7 +39,7 @@ pub struct Warning {
 
 /// What `check` found in one config; `--json` writes it as is.
 #[derive(Default, Serialize)]
-pub struct Report {
+struct Report {
     /// Where the config was found, when it was embedded in another file.
     source: Option<String>,
     status: &'static str,
@@ -60,22 +60,45 @@ struct ErrorView {
     message: String,
 }
 
-pub struct Options {
-    pub production: bool,
-    pub strict: bool,
+/// `cors-filter check`: a report on each config found, as text or JSON.
+/// A refusal decides the exit status over warnings in another config.
+pub fn run(args: &CheckArgs) -> ExitStatus {
+    let found = match crate::read_configs(&args.config) {
+        Ok(found) => found,
+        Err(message) => return crate::fail(ExitStatus::Refused, &message),
+    };
+    let mut reports = Vec::new();
+    for (index, config) in found.into_iter().enumerate() {
+        let report = report(&config.json, config.place, args.production);
+        if !args.json {
+            if let Some(place) = &report.source {
+                let gap = if index > 0 { "\n" } else { "" };
+                out(&format!("{gap}config: {place}\n"));
+            }
+            render(&report);
+        }
+        reports.push(report);
+    }
+    match reports.as_slice() {
+        [report] if args.json => json_out(report),
+        _ if args.json => json_out(&reports),
+        _ => {}
+    }
+    if reports.iter().any(|r| r.status == "refused") {
+        ExitStatus::Refused
+    } else if args.strict && reports.iter().any(|r| !r.warnings.is_empty()) {
+        ExitStatus::Warnings
+    } else {
+        ExitStatus::Ok
+    }
 }
 
-/// The report on one config, and the exit status it calls for.
-pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, ExitStatus) {
-    let mut report = Report {
-        source: source.map(str::to_string),
-        status: "refused",
-        ..Report::default()
-    };
+/// The report on one config.
+fn report(json: &[u8], source: Option<String>, production: bool) -> Report {
     let config = match Config::from_json(json) {
         Ok(config) => config,
         Err(errors) => {
-            report.errors = (errors.iter())
+            let errors = (errors.iter())
                 .map(|e| ErrorView {
                     policy: e.policy().map(ToString::to_string),
                     field: e.field().to_string(),
@@ -84,24 +107,27 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
                     message: e.to_string(),
                 })
                 .collect();
-            return (report, ExitStatus::Refused);
+            return Report {
+                source,
+                status: "refused",
+                errors,
+                ..Report::default()
+            };
         }
     };
     let normalized = config.plugin_config();
-    report.status = "ok";
-    report.mode = Some(normalized.mode);
-    report.policies = normalized.policies.clone();
-    report.warnings = warnings(&config, options.production);
-    let status = if options.strict && !report.warnings.is_empty() {
-        ExitStatus::Warnings
-    } else {
-        ExitStatus::Ok
-    };
-    (report, status)
+    Report {
+        source,
+        status: "ok",
+        mode: Some(normalized.mode),
+        policies: normalized.policies.clone(),
+        warnings: warnings(&config, production),
+        errors: Vec::new(),
+    }
 }
 
 /// The report as text: the verdict and policies on stdout, a refusal on stderr.
-pub fn render(report: &Report) {
+fn render(report: &Report) {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut text = String::new();

@@ -3,7 +3,7 @@
 use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
-use crate::{err, json_out, out, ExitStatus, Expect};
+use crate::{err, fail, json_out, out, ExitStatus, ExplainArgs, Expect};
 use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use std::fmt::Write;
@@ -74,9 +74,38 @@ struct DenialView {
     message: String,
 }
 
-/// Explains `request` under the plugin JSON `config`, as text or (`json`) JSON.
-pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: bool) -> ExitStatus {
-    let config = match Config::from_json(config) {
+/// `cors-filter explain`: the request from the flags or a raw request on
+/// standard input, explained under the one config CONFIG holds.
+pub fn run(args: &ExplainArgs) -> ExitStatus {
+    let request = match (&args.raw, &args.method, &args.url) {
+        (None, Some(method), Some(url)) => HttpRequest::from_flags(method, url, &args.header),
+        (None, ..) => {
+            let message = "explain needs --method and --url, or - and a raw request on standard input";
+            return fail(ExitStatus::Usage, message);
+        }
+        _ if args.config.path == "-" => {
+            let message = "the config and the request cannot both come from standard input";
+            return fail(ExitStatus::Usage, message);
+        }
+        _ => crate::read_input("-").and_then(|raw| HttpRequest::from_raw(&raw, &args.scheme)),
+    };
+    let request = match request {
+        Ok(request) => request,
+        Err(message) => return fail(ExitStatus::Usage, &message),
+    };
+    let mut found = match crate::read_configs(&args.config) {
+        Ok(found) => found,
+        Err(message) => return fail(ExitStatus::Refused, &message),
+    };
+    if found.len() > 1 {
+        let (path, count, names) = (&args.config.path, found.len(), crate::names(&found));
+        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
+        return fail(ExitStatus::Usage, &message);
+    }
+    let Some(found) = found.pop() else {
+        return ExitStatus::Refused;
+    };
+    let config = match Config::from_json(&found.json) {
         Ok(config) => config,
         Err(errors) => {
             err(&format!(
@@ -85,13 +114,13 @@ pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: b
             return ExitStatus::Refused;
         }
     };
-    let explanation = explain(&config, request);
-    if json {
+    let explanation = explain(&config, &request);
+    if args.json {
         json_out(&explanation);
     } else {
         out(&render(&explanation));
     }
-    let Some(expect) = expect else {
+    let Some(expect) = args.expect else {
         return ExitStatus::Ok;
     };
     let got = match explanation.outcome {

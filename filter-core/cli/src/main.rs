@@ -202,8 +202,8 @@ pub fn json_out<T: Serialize>(value: &T) {
 
 fn main() -> ExitCode {
     let status = match Cli::parse().command {
-        Command::Check(args) => check_command(&args),
-        Command::Explain(args) => explain_command(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Schema => {
             json_out(&schema());
@@ -263,78 +263,4 @@ fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
 fn names(found: &[source::Found]) -> String {
     let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
     names.join(", ")
-}
-
-fn check_command(args: &CheckArgs) -> ExitStatus {
-    let found = match read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    let options = check::Options {
-        production: args.production,
-        strict: args.strict,
-    };
-    let mut reports = Vec::new();
-    let mut status = ExitStatus::Ok;
-    for (index, config) in found.iter().enumerate() {
-        if let (Some(place), false) = (&config.place, args.json) {
-            let gap = if index > 0 { "\n" } else { "" };
-            out(&format!("{gap}config: {place}\n"));
-        }
-        let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
-        if !args.json {
-            check::render(&report);
-        }
-        reports.push(report);
-        // A refusal outweighs warnings in another config.
-        if status != ExitStatus::Refused && outcome != ExitStatus::Ok {
-            status = outcome;
-        }
-    }
-    match reports.as_slice() {
-        [report] if args.json => json_out(report),
-        _ if args.json => json_out(&reports),
-        _ => {}
-    }
-    status
-}
-
-fn explain_command(args: &ExplainArgs) -> ExitStatus {
-    let request = match (&args.raw, &args.method, &args.url) {
-        (Some(_), ..) if args.config.path == "-" => {
-            return fail(
-                ExitStatus::Usage,
-                "the config and the request cannot both come from standard input",
-            )
-        }
-        (Some(_), ..) => {
-            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, &args.scheme))
-        }
-        (None, Some(method), Some(url)) => {
-            request::HttpRequest::from_flags(method, url, &args.header)
-        }
-        _ => {
-            return fail(
-                ExitStatus::Usage,
-                "explain needs --method and --url, or - and a raw request on standard input",
-            )
-        }
-    };
-    let request = match request {
-        Ok(request) => request,
-        Err(message) => return fail(ExitStatus::Usage, &message),
-    };
-    let mut found = match read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    if found.len() > 1 {
-        let (path, count, names) = (&args.config.path, found.len(), names(&found));
-        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
-        return fail(ExitStatus::Usage, &message);
-    }
-    let Some(config) = found.pop() else {
-        return ExitStatus::Refused;
-    };
-    explain::run(&config.json, &request, args.expect, args.json)
 }
