@@ -3,7 +3,7 @@
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::{err, json_out, out, CheckArgs, ExitStatus};
+use crate::{err, json_out, out, CheckArgs, ExitStatus, Failure};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
@@ -62,11 +62,8 @@ struct ErrorView {
 
 /// `cors-filter check`: a report on each config found, as text or JSON.
 /// A refusal decides the exit status over warnings in another config.
-pub fn run(args: &CheckArgs) -> ExitStatus {
-    let found = match crate::read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return crate::fail(ExitStatus::Refused, &message),
-    };
+pub fn run(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+    let found = crate::read_configs(&args.config)?;
     let mut reports = Vec::new();
     for (index, config) in found.into_iter().enumerate() {
         let report = report(&config.json, config.place, args.production);
@@ -84,13 +81,13 @@ pub fn run(args: &CheckArgs) -> ExitStatus {
         _ if args.json => json_out(&reports),
         _ => {}
     }
-    if reports.iter().any(|r| r.status == "refused") {
+    Ok(if reports.iter().any(|r| r.status == "refused") {
         ExitStatus::Refused
     } else if args.strict && reports.iter().any(|r| !r.warnings.is_empty()) {
         ExitStatus::Warnings
     } else {
         ExitStatus::Ok
-    }
+    })
 }
 
 /// The report on one config.

@@ -3,7 +3,8 @@
 use crate::check::{quote, SAFELISTED_METHODS};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
-use crate::{err, fail, json_out, out, ExitStatus, ExplainArgs, Expect};
+use crate::source::Found;
+use crate::{err, json_out, out, ExitStatus, Expect, ExplainArgs, Failure};
 use filter_core::{Action, Config, Denial, Policy};
 use serde::Serialize;
 use std::fmt::Write;
@@ -76,42 +77,32 @@ struct DenialView {
 
 /// `cors-filter explain`: the request from the flags or a raw request on
 /// standard input, explained under the one config CONFIG holds.
-pub fn run(args: &ExplainArgs) -> ExitStatus {
+pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     let request = match (&args.raw, &args.method, &args.url) {
         (None, Some(method), Some(url)) => HttpRequest::from_flags(method, url, &args.header),
         (None, ..) => {
-            let message = "explain needs --method and --url, or - and a raw request on standard input";
-            return fail(ExitStatus::Usage, message);
+            Err("explain needs --method and --url, or - and a raw request on standard input".into())
         }
         _ if args.config.path == "-" => {
-            let message = "the config and the request cannot both come from standard input";
-            return fail(ExitStatus::Usage, message);
+            Err("the config and the request cannot both come from standard input".into())
         }
         _ => crate::read_input("-").and_then(|raw| HttpRequest::from_raw(&raw, &args.scheme)),
     };
-    let request = match request {
-        Ok(request) => request,
-        Err(message) => return fail(ExitStatus::Usage, &message),
-    };
-    let mut found = match crate::read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    if found.len() > 1 {
+    let request = request.map_err(Failure::usage)?;
+    let found = crate::read_configs(&args.config)?;
+    let [found]: [Found; 1] = found.try_into().map_err(|found: Vec<Found>| {
         let (path, count, names) = (&args.config.path, found.len(), crate::names(&found));
-        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
-        return fail(ExitStatus::Usage, &message);
-    }
-    let Some(found) = found.pop() else {
-        return ExitStatus::Refused;
-    };
+        Failure::usage(format!(
+            "{path} holds {count} configs ({names}): pick one with --select"
+        ))
+    })?;
     let config = match Config::from_json(&found.json) {
         Ok(config) => config,
         Err(errors) => {
             err(&format!(
                 "refused: the filter will not run with this config\n{errors}\n"
             ));
-            return ExitStatus::Refused;
+            return Ok(ExitStatus::Refused);
         }
     };
     let explanation = explain(&config, &request);
@@ -121,7 +112,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         out(&render(&explanation));
     }
     let Some(expect) = args.expect else {
-        return ExitStatus::Ok;
+        return Ok(ExitStatus::Ok);
     };
     let got = match explanation.outcome {
         Some("preflight_allowed" | "actual_allowed") => Some(Expect::Allowed),
@@ -129,7 +120,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         _ => None,
     };
     if got == Some(expect) {
-        return ExitStatus::Ok;
+        return Ok(ExitStatus::Ok);
     }
     // The name clap parsed it from: `allowed` or `denied`.
     let wanted = clap::ValueEnum::to_possible_value(&expect).unwrap_or_default();
@@ -138,7 +129,7 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
         wanted.get_name(),
         explanation.outcome.unwrap_or("none: no policy applies")
     ));
-    ExitStatus::Unexpected
+    Ok(ExitStatus::Unexpected)
 }
 
 fn explain(config: &Config, request: &HttpRequest) -> Explanation {

@@ -200,16 +200,34 @@ pub fn json_out<T: Serialize>(value: &T) {
     }
 }
 
+/// Why a run stopped before its work was done: the exit status, and the
+/// message `main` writes to stderr.
+pub struct Failure(ExitStatus, String);
+
+impl Failure {
+    pub fn refused(message: String) -> Failure {
+        Failure(ExitStatus::Refused, message)
+    }
+
+    pub fn usage(message: String) -> Failure {
+        Failure(ExitStatus::Usage, message)
+    }
+}
+
 fn main() -> ExitCode {
-    let status = match Cli::parse().command {
+    let result = match Cli::parse().command {
         Command::Check(args) => check::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Schema => {
             json_out(&schema());
-            ExitStatus::Ok
+            Ok(ExitStatus::Ok)
         }
     };
+    let status = result.unwrap_or_else(|Failure(status, message)| {
+        err(&format!("cors-filter: {message}\n"));
+        status
+    });
     ExitCode::from(status as u8)
 }
 
@@ -238,22 +256,17 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
-fn fail(status: ExitStatus, message: &str) -> ExitStatus {
-    err(&format!("cors-filter: {message}\n"));
-    status
-}
-
 /// The configs CONFIG holds, after `--select`.
-fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
-    let mut found = source::configs(&args.path, &read_input(&args.path)?)?;
+fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, Failure> {
+    let bytes = read_input(&args.path).map_err(Failure::refused)?;
+    let mut found = source::configs(&args.path, &bytes).map_err(Failure::refused)?;
     if let Some(name) = &args.select {
         let names = names(&found);
         found.retain(|f| &f.name == name);
         if found.is_empty() {
             let path = &args.path;
-            return Err(format!(
-                "no config named \"{name}\" in {path}: it has {names}"
-            ));
+            let message = format!("no config named \"{name}\" in {path}: it has {names}");
+            return Err(Failure::refused(message));
         }
     }
     Ok(found)

@@ -16,10 +16,10 @@ mod origins;
 mod regex;
 mod scope;
 
-use crate::{err, json_out, ExitStatus, ImportArgs};
-use filter_core::{Config, ConfigErrors, Match, PluginConfig, PolicyConfig, Problem, Segment};
+use crate::{err, json_out, ExitStatus, Failure, ImportArgs};
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
+use filter_core::{Config, ConfigErrors, Match, PluginConfig, PolicyConfig, Problem, Segment};
 use scope::Scope;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -242,11 +242,9 @@ struct Report {
 
 /// `cors-filter import`: the config on stdout and the findings on stderr,
 /// or both as one JSON document.
-pub fn run(args: &ImportArgs) -> ExitStatus {
-    let report = match crate::read_input(&args.path) {
-        Ok(bytes) => import(args, &String::from_utf8_lossy(&bytes)),
-        Err(message) => return crate::fail(ExitStatus::Refused, &message),
-    };
+pub fn run(args: &ImportArgs) -> Result<ExitStatus, Failure> {
+    let bytes = crate::read_input(&args.path).map_err(Failure::refused)?;
+    let report = import(args, &String::from_utf8_lossy(&bytes));
     if args.json {
         json_out(&report);
     } else {
@@ -261,11 +259,11 @@ pub fn run(args: &ImportArgs) -> ExitStatus {
             err(&format!("cors-filter: {error}\n"));
         }
     }
-    match report {
+    Ok(match report {
         Report { error: Some(_), .. } => ExitStatus::Refused,
         Report { findings, .. } if args.strict && !findings.is_empty() => ExitStatus::Warnings,
         _ => ExitStatus::Ok,
-    }
+    })
 }
 
 /// Reads the source documents and builds one policy per route with CORS.
@@ -392,8 +390,13 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
         origins = vec![any];
     }
     let default_methods = draft.methods.is_none();
-    let methods = draft.methods.take().unwrap_or_default();
-    let mut lists = [origins, methods, take(&mut draft.headers), take(&mut draft.expose)];
+    let (methods, headers) = (draft.methods.take(), take(&mut draft.headers));
+    let mut lists = [
+        origins,
+        methods.unwrap_or_default(),
+        headers,
+        take(&mut draft.expose),
+    ];
     let max_age = draft.max_age.take().map(|(source, seconds)| {
         let clamped = seconds.clamp(0.0, 86400.0).floor();
         if clamped != seconds {
@@ -428,9 +431,10 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     for error in errors.iter().flat_map(ConfigErrors::iter) {
         let why = error.problem().to_string();
         let item = match error.field().segments() {
-            [Segment::Field(list), Segment::Index(index)] => {
-                LISTS.iter().position(|l| l == list).map(|list| (list, *index))
-            }
+            [Segment::Field(list), Segment::Index(index)] => LISTS
+                .iter()
+                .position(|l| l == list)
+                .map(|list| (list, *index)),
             _ => None,
         };
         let Some(item) = item.filter(|(list, index)| *index < lists[*list].len()) else {
@@ -438,7 +442,8 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
             draft.flag(Severity::Untranslatable, "", why);
             return None;
         };
-        refused.entry(item).or_insert((severity(error.problem()), why));
+        let severity = severity(error.problem());
+        refused.entry(item).or_insert((severity, why));
     }
     for ((list, index), (severity, why)) in &refused {
         let item = &lists[*list][*index];

@@ -5,7 +5,6 @@
 
 use super::regex::{self, Anchoring};
 use super::{Draft, Severity};
-use filter_core::normalize_origin_entry;
 use serde_json::Value;
 
 /// Adds the entries that mean the same as an Envoy `StringMatcher` or an
@@ -44,7 +43,7 @@ pub fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
             draft.flag(Severity::Untranslatable, source, why);
         }
         "exact" => {
-            if let Some(normal) = normalize_origin_entry(&folded).ok().filter(|n| *n != folded) {
+            if let Some(normal) = normalize(&folded).filter(|n| *n != folded) {
                 let why = format!("{proxy} compared \"{value}\" byte for byte with the Origin, which browsers send as \"{normal}\", so it never matched; imported as \"{normal}\"");
                 draft.flag(Severity::Changed, source, why);
             }
@@ -73,7 +72,7 @@ pub fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
 /// point is any port of a local dev server: `http://localhost:*`.
 fn prefix(draft: &mut Draft, source: &str, value: &str, what: &str) {
     let any_port = value.ends_with(':');
-    let Some(origin) = normalize_origin_entry(value.trim_end_matches(':')).ok().filter(|n| !n.contains('*')) else {
+    let Some(origin) = normalize(value.trim_end_matches(':')).filter(|n| !n.contains('*')) else {
         let why = format!("{what} is left out: it matches every origin that starts that way (e.g. \"{value}evil.net\"), which no entry can say");
         return draft.flag(Severity::Untranslatable, source, why);
     };
@@ -121,4 +120,9 @@ fn suffix(draft: &mut Draft, source: &str, value: &str, what: &str) {
         let why = format!("{what} is left out: no entry means the same");
         draft.flag(Severity::Untranslatable, source, why);
     }
+}
+
+/// An `allow_origins` entry as the engine reads it, when it accepts it.
+fn normalize(entry: &str) -> Option<String> {
+    filter_core::normalize_origin_entry(entry).ok()
 }
