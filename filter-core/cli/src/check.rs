@@ -23,8 +23,17 @@ const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "pragma",
 ];
 
-/// The methods a browser never asks permission for, shown beside a policy's list.
-pub const SAFELISTED_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
+/// The methods a policy allows: its list, then those of the methods a
+/// browser never asks permission for (`GET`, `HEAD`, `POST`) it leaves out.
+pub fn allowed_methods(policy: &PolicyConfig) -> Vec<String> {
+    let mut allowed = policy.allow_methods.clone().unwrap_or_default();
+    for safelisted in ["GET", "HEAD", "POST"] {
+        if !allowed.iter().any(|m| m == safelisted) {
+            allowed.push(safelisted.to_string());
+        }
+    }
+    allowed
+}
 
 /// A legal setting that is probably a mistake.
 #[derive(Debug, Serialize)]
@@ -192,22 +201,15 @@ fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
     if scope.ignore_case {
         scope_line.push_str(" (paths ignore case)");
     }
-    let methods = policy.allow_methods.as_deref().unwrap_or_default();
-    let methods = if methods == ["*"] {
-        "* (any method)".to_string()
-    } else {
-        let extra: Vec<&str> = SAFELISTED_METHODS
-            .into_iter()
-            .filter(|m| !methods.iter().any(|a| a == m))
-            .collect();
-        match extra.as_slice() {
-            [] => list(methods),
-            extra => format!(
-                "{} (and {}, always allowed)",
-                list(methods),
-                extra.join(", ")
-            ),
-        }
+    let listed = policy.allow_methods.as_deref().unwrap_or_default();
+    let methods = match &allowed_methods(policy)[listed.len()..] {
+        _ if listed == ["*"] => "* (any method)".to_string(),
+        [] => list(listed),
+        safelisted => format!(
+            "{} (and {}, always allowed)",
+            list(listed),
+            safelisted.join(", ")
+        ),
     };
     let headers = match policy.allow_headers.iter().position(|h| h == "*") {
         Some(star) => {

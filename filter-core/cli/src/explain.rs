@@ -1,18 +1,18 @@
 //! `cors-filter explain`: what the filter does with one request, and why.
 
-use crate::check::{quote, SAFELISTED_METHODS};
+use crate::check::{allowed_methods, quote};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
 use crate::source::Found;
 use crate::{err, json_out, out, ExitStatus, Expect, ExplainArgs, Failure};
-use filter_core::{Action, Config, Denial, Policy};
+use filter_core::{Action, Config, Denial, Mode, Policy};
 use serde::Serialize;
 use std::fmt::Write;
 
 #[derive(Default, Serialize)]
 struct Explanation {
     request: RequestView,
-    mode: &'static str,
+    mode: Mode,
     policy: Option<PolicyRef>,
     /// When no policy applies: why each one does not.
     unmatched: Vec<Unmatched>,
@@ -140,11 +140,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
             method: request.method.clone(),
             url: request.url(),
         },
-        mode: if config.is_shadow() {
-            "shadow"
-        } else {
-            "enforce"
-        },
+        mode: config.plugin_config().mode,
         preflight: engine_request.is_preflight(),
         answer: Answer {
             kind: "untouched",
@@ -187,12 +183,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
             return explanation;
         }
         Denial::Method(method) => {
-            let mut allowed = model.allow_methods.clone().unwrap_or_default();
-            for safelisted in SAFELISTED_METHODS {
-                if !allowed.iter().any(|m| m == safelisted) {
-                    allowed.push(safelisted.to_string());
-                }
-            }
+            let allowed = allowed_methods(model);
             let method = String::from_utf8_lossy(method);
             let hint = match allowed.iter().find(|m| m.eq_ignore_ascii_case(&method)) {
                 Some(listed) => format!("methods compare byte for byte, as browsers compare them: \"{method}\" is not \"{listed}\". Browsers uppercase only DELETE, GET, HEAD, OPTIONS, POST and PUT, so fetch(url, {{method: \"{method}\"}}) sends \"{method}\": send \"{listed}\" from the page"),
