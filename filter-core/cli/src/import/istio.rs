@@ -3,8 +3,9 @@
 //! `corsPolicy`, if any. A `corsPolicy` object alone is read too.
 
 use super::origins::string_match;
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, string_items, Draft, Finding, Route, Severity};
+use filter_core::Match;
 use serde_json::Value;
 
 /// Fields of a `match` entry that are not conditions.
@@ -32,9 +33,9 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
         for (i, route) in http.iter().enumerate() {
             let at = format!("{prefix}http[{i}]");
             let mut findings = host_findings.clone();
-            let mut scope = Scope {
+            let mut scope = Match {
                 hosts: hosts.clone(),
-                ..Scope::default()
+                ..Match::default()
             };
             route_match(&mut scope, &mut findings, &at, route);
             let cors = route
@@ -56,7 +57,7 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
 
 /// The route's `match[].uri` as paths (the entries are alternatives); a
 /// route that matches on more than the URI is flagged.
-fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: &Value) {
+fn route_match(scope: &mut Match, findings: &mut Vec<Finding>, at: &str, route: &Value) {
     let mut paths = Vec::new();
     let mut any_path = false;
     for (i, condition) in list(route.get("match")) {
@@ -79,9 +80,7 @@ fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: 
             None => any_path = true,
         }
     }
-    if !any_path {
-        scope.paths = paths;
-    }
+    scope.paths = (!any_path && !paths.is_empty()).then_some(paths);
 }
 
 /// A `corsPolicy` as a draft; `path` prefixes its fields in findings.

@@ -9,8 +9,9 @@
 //! the request's host alone.
 
 use super::regex::{self, Anchoring};
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, string_items, walk, Draft, Item, Route, Severity};
+use filter_core::Match;
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -118,9 +119,9 @@ fn kong_route(route: &Value, at: String, name: Option<&str>, cors: Option<Config
     Route {
         source: at,
         name: name.unwrap_or("imported").to_string(),
-        scopes: vec![Scope {
+        scopes: vec![Match {
             hosts,
-            paths: paths.map(|p| p.concat()).unwrap_or_default(),
+            paths: paths.map(|p| p.concat()).filter(|p| !p.is_empty()),
             ignore_case: false,
         }],
         cors: cors.map(config),

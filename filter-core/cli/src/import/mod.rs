@@ -16,11 +16,11 @@ mod origins;
 mod regex;
 mod scope;
 
+use crate::coverage::overlaps;
 use crate::{err, json_out, ExitStatus, Failure, ImportArgs};
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use filter_core::{Config, ConfigErrors, Match, PluginConfig, PolicyConfig, Problem, Segment};
-use scope::Scope;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -173,7 +173,7 @@ pub struct Route {
     pub name: String,
     /// Where it applies; several when the source ranks its conditions apart
     /// (Gateway API ranks each path match of a rule on its own).
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<Match>,
     pub cors: Option<Draft>,
     /// What its scope could not carry.
     pub findings: Vec<Finding>,
@@ -193,7 +193,7 @@ impl Route {
         Route {
             source: source.to_string(),
             name: name.unwrap_or("imported").to_string(),
-            scopes: vec![Scope::default()],
+            scopes: vec![Match::default()],
             cors: Some(draft),
             findings: Vec::new(),
         }
@@ -317,7 +317,7 @@ fn import(args: &ImportArgs, text: &str) -> Report {
             // A route without CORS: a later policy must not answer for it.
             if let Some((j, _)) = placed[at + 1..]
                 .iter()
-                .find(|(j, s)| built[*j].3.is_some() && s.overlaps(scope))
+                .find(|(j, s)| built[*j].3.is_some() && overlaps(s, scope))
             {
                 scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy, built[*j].0));
             }
@@ -331,14 +331,9 @@ fn import(args: &ImportArgs, text: &str) -> Report {
             }
             name = format!("{base}-{n}");
         }
-        let non_empty = |list: &[String]| (!list.is_empty()).then(|| list.to_vec());
         policies.push(PolicyConfig {
             name,
-            r#match: Match {
-                hosts: non_empty(&scope.hosts),
-                paths: non_empty(&scope.paths),
-                ignore_case: scope.ignore_case,
-            },
+            r#match: scope.clone(),
             ..policy.clone()
         });
     }
