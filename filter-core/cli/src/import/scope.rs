@@ -7,7 +7,7 @@
 
 use super::{Finding, Severity};
 use filter_core::Match;
-use regex_syntax::hir::{Hir, HirKind, Look};
+use regex_syntax::hir::HirKind;
 use serde_json::Value;
 use std::cmp::Reverse;
 
@@ -150,44 +150,29 @@ pub fn path(
     Some(entries)
 }
 
-/// `/v1/.*` as `/v1/*`, `/health` as itself.
+/// `/v1/.*` as `/v1/*`, `/health` as itself: the regex, its anchors and
+/// trailing "any text" removed, must read as one literal path.
 fn regex_prefix(regex: &str) -> Option<String> {
-    let hir = regex_syntax::parse(regex).ok()?;
-    let mut parts = match hir.kind() {
-        HirKind::Concat(parts) => parts.as_slice(),
-        _ => std::slice::from_ref(&hir),
-    };
-    let look = |h: &Hir, at: Look| matches!(h.kind(), HirKind::Look(l) if *l == at);
-    if parts.first().is_some_and(|h| look(h, Look::Start)) {
-        parts = &parts[1..];
-    }
-    if parts.last().is_some_and(|h| look(h, Look::End)) {
-        parts = &parts[..parts.len() - 1];
-    }
+    let mut body = regex.strip_prefix('^').unwrap_or(regex);
+    body = body
+        .strip_suffix('$')
+        .filter(|b| !b.ends_with('\\'))
+        .unwrap_or(body);
     // `.` leaves out only `\n`, which paths never hold.
-    let dot = |d: &str| regex_syntax::parse(d).ok();
-    let any = |h: &Hir| {
-        matches!(h.kind(), HirKind::Repetition(rep) if rep.min == 0 && rep.max.is_none()
-            && [dot("."), dot("(?s:.)")].contains(&Some((*rep.sub).clone())))
-    };
-    let split = parts
+    let mut prefix = false;
+    while let Some(rest) = [".*", ".*?", "(?s:.)*"]
         .iter()
-        .take_while(|h| matches!(h.kind(), HirKind::Literal(_)))
-        .count();
-    let (literals, rest) = parts.split_at(split);
-    let mut path = String::new();
-    for literal in literals {
-        if let HirKind::Literal(literal) = literal.kind() {
-            path.push_str(std::str::from_utf8(&literal.0).ok()?);
-        }
+        .find_map(|any| body.strip_suffix(any))
+    {
+        (body, prefix) = (rest, true);
     }
-    if !rest.iter().all(any) || !path.starts_with('/') || path.contains('*') {
+    let hir = regex_syntax::parse(body).ok()?;
+    let HirKind::Literal(literal) = hir.kind() else {
         return None;
-    }
-    if !rest.is_empty() {
-        path.push('*');
-    }
-    Some(path)
+    };
+    let path = std::str::from_utf8(&literal.0).ok()?;
+    let star = if prefix { "*" } else { "" };
+    (path.starts_with('/') && !path.contains('*')).then(|| format!("{path}{star}"))
 }
 
 /// A condition of the source's route that no `match` can carry.
