@@ -211,19 +211,17 @@ fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
             safelisted.join(", ")
         ),
     };
-    let headers = match policy.allow_headers.iter().position(|h| h == "*") {
-        Some(star) => {
-            let mut named = policy.allow_headers.clone();
-            named[star] = "* (any name but authorization)".to_string();
-            named.join(", ")
-        }
-        None => list(&policy.allow_headers),
-    };
+    let headers: Vec<String> = (policy.allow_headers.iter())
+        .map(|h| match h.as_str() {
+            "*" => "* (any name but authorization)".to_string(),
+            name => name.to_string(),
+        })
+        .collect();
     vec![
         ("match", scope_line),
         ("allow_origins", list(&policy.allow_origins)),
         ("allow_methods", methods),
-        ("allow_headers", headers),
+        ("allow_headers", list(&headers)),
         ("expose_headers", list(&policy.expose_headers)),
         ("allow_credentials", policy.allow_credentials.to_string()),
         (
