@@ -6,6 +6,7 @@ use super::origins::string_match;
 use super::scope::{self, PathMatch};
 use super::{list, string_items, Draft, Finding, Route, Severity};
 use filter_core::Match;
+use regex::Regex;
 use serde_json::Value;
 
 /// Fields of a `match` entry that are not conditions.
@@ -134,26 +135,18 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
 
 /// A Go or protobuf duration (`"24h"`, `"1h30m"`, `"600s"`, `"1.5s"`) in seconds.
 fn duration_seconds(text: &str) -> Option<f64> {
-    let mut rest = text.trim();
-    let mut total = None;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return None,
-        };
-        total = Some(total.unwrap_or(0.0) + number * scale);
-        rest = &rest[unit..];
+    let part = r"([0-9]+\.?[0-9]*|\.[0-9]+)(h|ms|m|s)";
+    let text = text.trim();
+    if !Regex::new(&format!("^(?:{part})+$")).ok()?.is_match(text) {
+        return None;
     }
-    total
+    let scale = |unit: &str| match unit {
+        "h" => 3600.0,
+        "m" => 60.0,
+        "s" => 1.0,
+        _ => 0.001,
+    };
+    (Regex::new(part).ok()?.captures_iter(text))
+        .map(|c| Some(c.get(1)?.as_str().parse::<f64>().ok()? * scale(c.get(2)?.as_str())))
+        .sum()
 }
