@@ -1,8 +1,8 @@
 //! Which requests a policy's `match` covers, compared pattern by pattern:
 //! enough to see that a later policy can never apply because earlier ones
-//! take every request it would, or that two matches share requests. The patterns are the engine's normalized
-//! ones (hosts lowercase); a doubt counts as "not covered", so a warning is
-//! only given when it is certain.
+//! take every request it would, or that two matches share requests. The
+//! patterns are the engine's normalized ones (hosts lowercase); a doubt
+//! counts as "not covered", so a warning is only given when it is certain.
 
 use filter_core::{Match, PolicyConfig};
 

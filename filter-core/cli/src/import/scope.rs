@@ -3,7 +3,8 @@
 //!
 //! What a `match` cannot say (a header condition, a regex path, a host
 //! pattern) is dropped from the scope, which then covers more requests than
-//! the source's route did: that is a [`Severity::Widening`] finding.
+//! the source's route did: that is a [`Severity::Widening`] finding. A
+//! scope is the engine's own [`Match`]: `None` stands for any host or path.
 
 use super::{Finding, Severity};
 use filter_core::Match;
