@@ -179,6 +179,14 @@ fn render(report: &Report) {
     out(&text);
 }
 
+/// A list for people: its items joined with commas, or `(none)`.
+pub fn list(items: &[String]) -> String {
+    match items {
+        [] => "(none)".to_string(),
+        items => items.join(", "),
+    }
+}
+
 /// A string as JSON, the way the engine quotes values in its messages.
 pub fn quote(text: &str) -> String {
     serde_json::Value::from(text).to_string()
@@ -191,10 +199,6 @@ pub fn label(policy: &PolicyConfig) -> String {
 
 /// The settings, one `field: value` line each, for people.
 fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
-    let list = |items: &[String]| match items {
-        [] => "(none)".to_string(),
-        items => items.join(", "),
-    };
     let any = |items: &Option<Vec<String>>| items.as_deref().map_or("any".to_string(), list);
     let scope = &policy.r#match;
     let mut scope_line = format!("hosts {}; paths {}", any(&scope.hosts), any(&scope.paths));

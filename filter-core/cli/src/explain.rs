@@ -1,6 +1,6 @@
 //! `cors-filter explain`: what the filter does with one request, and why.
 
-use crate::check::{allowed_methods, quote};
+use crate::check::{allowed_methods, list, quote};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
 use crate::source::Found;
@@ -303,12 +303,7 @@ fn render(e: &Explanation) -> String {
         let _ = writeln!(out, "allowed methods: {}", methods.join(", "));
     }
     if let Some(headers) = &e.allowed_headers {
-        let list = if headers.is_empty() {
-            "(none)".to_string()
-        } else {
-            headers.join(", ")
-        };
-        let _ = writeln!(out, "allowed request headers: {list}");
+        let _ = writeln!(out, "allowed request headers: {}", list(headers));
     }
     for hint in &e.hints {
         let _ = writeln!(out, "hint:     {hint}");
