@@ -193,11 +193,7 @@ fn policy((path, policy): Policy) -> Draft {
                 | "forward_not_matching_preflights",
                 _,
                 _,
-            ) => draft.flag(
-                Severity::Untranslatable,
-                &source,
-                "does not have the type Envoy reads; left out",
-            ),
+            ) => draft.left_out(&source, "does not have the type Envoy reads"),
             _ => draft.flag(Severity::Ignored, &source, "has no equivalent; left out"),
         }
     }

@@ -101,20 +101,12 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
             "exposeHeaders" => draft.expose = string_items(&mut draft, &source, value),
             "maxAge" => match value.as_str().and_then(duration_seconds) {
                 Some(seconds) => draft.max_age = Some((source, seconds)),
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not a duration such as \"24h\" or \"600s\"; left out",
-                ),
+                None => draft.left_out(&source, "is not a duration such as \"24h\" or \"600s\""),
             },
             "allowCredentials" => match value.get("value").unwrap_or(value).as_bool() {
                 Some(true) => draft.credentials = Some(source),
                 Some(false) => {}
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not true or false; left out",
-                ),
+                None => draft.left_out(&source, "is not true or false"),
             },
             "unmatchedPreflights" => {
                 forwards_unmatched_preflights = value.as_str() != Some("IGNORE")

@@ -158,6 +158,11 @@ impl Draft {
         flag(&mut self.findings, severity, source, message);
     }
 
+    /// Flags a setting that cannot be read as the source reads it.
+    pub fn left_out(&mut self, source: &str, why: &str) {
+        self.flag(Severity::Untranslatable, source, format!("{why}; left out"));
+    }
+
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
         let (source, value) = (source.to_string(), entry.into());
         self.origins.push(Item { source, value });
@@ -486,11 +491,7 @@ pub fn split_list(source: &str, value: &str) -> Vec<Item> {
 /// A list of strings, each with its position.
 pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item> {
     if !value.is_array() {
-        draft.flag(
-            Severity::Untranslatable,
-            source,
-            "is not a list of strings; left out",
-        );
+        draft.left_out(source, "is not a list of strings");
     }
     let mut items = Vec::new();
     for (i, entry) in list(value) {
@@ -500,11 +501,7 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
                 source,
                 value: value.to_string(),
             }),
-            None => draft.flag(
-                Severity::Untranslatable,
-                &source,
-                "is not a string; left out",
-            ),
+            None => draft.left_out(&source, "is not a string"),
         }
     }
     items

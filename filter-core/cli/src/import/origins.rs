@@ -23,8 +23,8 @@ pub fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
         Some((kind, value?.as_str()?))
     });
     let Some((kind, value)) = found else {
-        let why = "is not an exact, prefix, suffix, contains or regex matcher; left out";
-        return draft.flag(Severity::Untranslatable, source, why);
+        let why = "is not an exact, prefix, suffix, contains or regex matcher";
+        return draft.left_out(source, why);
     };
     let what = format!("{kind} \"{value}\"");
     let folded = match ignore_case {
