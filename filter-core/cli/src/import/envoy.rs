@@ -199,11 +199,8 @@ fn policy((path, policy): Policy) -> Draft {
     }
     if forwards_unmatched_preflights {
         let why = "Envoy forwards preflights from origins it does not allow to the upstream (the default); the filter answers them 403 at the edge";
-        draft.flag(
-            Severity::Changed,
-            &format!("{path}forward_not_matching_preflights"),
-            why,
-        );
+        let source = format!("{path}forward_not_matching_preflights");
+        draft.flag(Severity::Changed, &source, why);
     }
     draft
 }

@@ -116,11 +116,8 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
     }
     if forwards_unmatched_preflights {
         let why = "Istio forwards preflights from origins it does not allow to the upstream (FORWARD, the default); the filter answers them 403 at the edge";
-        draft.flag(
-            Severity::Changed,
-            &format!("{path}unmatchedPreflights"),
-            why,
-        );
+        let source = format!("{path}unmatchedPreflights");
+        draft.flag(Severity::Changed, &source, why);
     }
     draft
 }

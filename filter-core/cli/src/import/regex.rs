@@ -56,11 +56,8 @@ pub fn import(draft: &mut Draft, source: &str, shown: &str, pattern: &str, ancho
                 true => Severity::Insecure,
                 false => Severity::Untranslatable,
             };
-            draft.flag(
-                severity,
-                source,
-                format!("regex \"{shown}\" is left out: it {why}"),
-            );
+            let why = format!("regex \"{shown}\" is left out: it {why}");
+            draft.flag(severity, source, why);
         }
     }
 }
