@@ -286,49 +286,48 @@ fn import(args: &ImportArgs, text: &str) -> Report {
         Ok(documents) => documents,
         Err(message) => return failed(message, Vec::new()),
     };
-    let routes = (source.read)(&documents);
+    let mut routes = (source.read)(&documents);
     if routes.iter().all(|r| r.cors.is_none()) {
         let (proxy, expected) = (source.proxy, source.expected);
         let message = format!("no {proxy} CORS settings found: expected {expected}");
         return failed(message, Vec::new());
     }
+    // Each route's policy, `None` for a route without CORS or without an
+    // origin left.
     let mut findings = Vec::new();
-    let mut built = Vec::with_capacity(routes.len());
-    for route in routes {
-        let mut policy = None;
-        if let Some(mut draft) = route.cors {
-            policy = finish(&mut draft);
+    let policy_of: Vec<Option<PolicyConfig>> = (routes.iter_mut())
+        .map(|route| {
+            let mut draft = route.cors.take()?;
+            let policy = finish(&mut draft);
             findings.append(&mut draft.findings);
             if policy.is_some() {
-                findings.extend(route.findings);
+                findings.append(&mut route.findings);
             } else {
                 let why = "no origin could be carried over, so the route gets no policy";
                 flag(&mut findings, Severity::Untranslatable, &route.source, why);
             }
-        }
-        built.push((route.source, route.name, route.scopes, policy));
-    }
+            policy
+        })
+        .collect();
     // Exact hosts before `*.` patterns before any host; Envoy and Istio try
     // routes in order, Kong and Gateway API prefer the most specific path.
-    let placed = built
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, _, scopes, _))| scopes.iter().map(move |s| (i, s.clone())));
+    let placed = (routes.iter().enumerate())
+        .flat_map(|(i, route)| route.scopes.iter().map(move |s| (i, s.clone())));
     let placed = scope::order(placed.collect(), source.by_path);
     let mut policies: Vec<PolicyConfig> = Vec::new();
     for (at, (i, scope)) in placed.iter().enumerate() {
-        let (route_source, name, _, policy) = &built[*i];
-        let Some(policy) = policy else {
+        let Some(policy) = &policy_of[*i] else {
             // A route without CORS: a later policy must not answer for it.
             if let Some((j, _)) = placed[at + 1..]
                 .iter()
-                .find(|(j, s)| built[*j].3.is_some() && overlaps(s, scope))
+                .find(|(j, s)| policy_of[*j].is_some() && overlaps(s, scope))
             {
-                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy, built[*j].0));
+                let (proxy, other) = (source.proxy, &routes[*j].source);
+                scope::widening(&mut findings, &routes[*i].source, format!("{proxy} served these requests without CORS; the policy for {other} now answers them: list the route's paths in that policy's match or leave them out"));
             }
             continue;
         };
-        let base = args.name.as_deref().unwrap_or(name);
+        let base = args.name.as_deref().unwrap_or(&routes[*i].name);
         let mut name = base.to_string();
         for n in 2.. {
             if !policies.iter().any(|p| p.name == name) {
