@@ -1,0 +1,82 @@
+//! A header map read in one host call and parsed in place.
+//!
+//! Each single-header read is a host call plus a re-entry into the VM to
+//! allocate the answer. Under callgrind (Envoy 1.40, V8, a 14-header Chromium
+//! request) one read costs about 10,700 instructions, the SDK's whole-map
+//! read about 31,700, most of it in building a `String` and a `Vec` per
+//! header. This reads Envoy's serialized map once and lends out slices of it.
+
+use std::borrow::Cow;
+use std::ptr::null_mut;
+
+pub use proxy_wasm::types::MapType;
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    fn proxy_get_header_map_pairs(
+        map_type: MapType,
+        return_map_data: *mut *mut u8,
+        return_map_size: *mut usize,
+    ) -> u32;
+}
+
+/// One of Envoy's header maps, as the bytes it serializes it to: the number
+/// of headers (u32, little-endian), then each header's name and value
+/// lengths (u32 each), then each name and value, each followed by a NUL.
+pub struct HeaderMap(Vec<u8>);
+
+impl HeaderMap {
+    /// Reads the whole map; an error or a missing map reads as empty.
+    pub fn read(map: MapType) -> HeaderMap {
+        let mut data = null_mut();
+        let mut size = 0;
+        // SAFETY: the host writes a pointer and a length through pointers to
+        // locals; on success the pointer is null or a buffer of that length
+        // it allocated with this module's allocator (as the SDK's own
+        // `get_map_bytes` takes it over).
+        let bytes = unsafe {
+            if proxy_get_header_map_pairs(map, &mut data, &mut size) == 0 && !data.is_null() {
+                Vec::from_raw_parts(data, size, size)
+            } else {
+                Vec::new()
+            }
+        };
+        HeaderMap(bytes)
+    }
+
+    /// Every header line as `(name, value)`, in Envoy's order. A map that is
+    /// cut short ends early rather than panic.
+    pub fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let bytes = self.0.as_slice();
+        let u32_at = move |at: usize| -> Option<usize> {
+            let word = bytes.get(at..at.checked_add(4)?)?;
+            Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize)
+        };
+        let count = u32_at(0).unwrap_or(0);
+        let mut lengths = 4;
+        let mut data = count.saturating_mul(8).saturating_add(4);
+        (0..count).map_while(move |_| {
+            let (name_len, value_len) = (u32_at(lengths)?, u32_at(lengths + 4)?);
+            let name = bytes.get(data..data.checked_add(name_len)?)?;
+            let value_at = data + name_len + 1;
+            let value = bytes.get(value_at..value_at.checked_add(value_len)?)?;
+            lengths += 8;
+            data = value_at + value_len + 1;
+            Some((name, value))
+        })
+    }
+
+    /// The value of the (lower-case) `name`, its lines joined with `,` as
+    /// Envoy joins those it stores inline (`Origin`, the
+    /// `Access-Control-Request-*` headers); `None` when absent.
+    pub fn get(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
+        let mut lines = self.pairs().filter(|(n, _)| *n == name).map(|(_, v)| v);
+        let first = lines.next()?;
+        Some(lines.fold(Cow::Borrowed(first), |mut joined, line| {
+            let joined_mut = joined.to_mut();
+            joined_mut.push(b',');
+            joined_mut.extend_from_slice(line);
+            joined
+        }))
+    }
+}
