@@ -80,3 +80,66 @@ impl HeaderMap {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::HeaderMap;
+
+    /// Envoy's serialization of `pairs`.
+    fn serialize(pairs: &[(&str, &str)]) -> Vec<u8> {
+        let mut bytes = (pairs.len() as u32).to_le_bytes().to_vec();
+        for (name, value) in pairs {
+            bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(&(value.len() as u32).to_le_bytes());
+        }
+        for (name, value) in pairs {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(value.as_bytes());
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    const PAIRS: &[(&str, &str)] = &[
+        (":authority", "api.example.com"),
+        ("sec-fetch-site", "same-origin"),
+        ("origin", ""),
+        ("sec-fetch-site", "cross-site"),
+    ];
+
+    #[test]
+    fn reads_every_line_in_order() {
+        let map = HeaderMap(serialize(PAIRS));
+        let got: Vec<_> = map.pairs().collect();
+        let want: Vec<_> = PAIRS
+            .iter()
+            .map(|(n, v)| (n.as_bytes(), v.as_bytes()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn joins_repeated_lines_with_commas() {
+        let map = HeaderMap(serialize(PAIRS));
+        assert_eq!(
+            map.get(b"sec-fetch-site").as_deref(),
+            Some(&b"same-origin,cross-site"[..])
+        );
+        assert_eq!(map.get(b"origin").as_deref(), Some(&b""[..]));
+        assert_eq!(map.get(b"referer"), None);
+    }
+
+    #[test]
+    fn a_map_cut_short_yields_the_lines_before_the_cut() {
+        let bytes = serialize(PAIRS);
+        let whole_map = HeaderMap(bytes.clone());
+        let whole: Vec<_> = whole_map.pairs().collect();
+        for len in 0..bytes.len() {
+            let map = HeaderMap(bytes[..len].to_vec());
+            let got: Vec<_> = map.pairs().collect();
+            assert_eq!(got, whole[..got.len()], "cut at {len}");
+        }
+        assert_eq!(HeaderMap(Vec::new()).pairs().count(), 0);
+    }
+}
