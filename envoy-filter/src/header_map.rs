@@ -66,11 +66,21 @@ impl HeaderMap {
         })
     }
 
+    /// The lines parsed once, for looking several headers up.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines(self.pairs().collect())
+    }
+}
+
+/// A header map's lines as `(name, value)`.
+pub struct Lines<'a>(Vec<(&'a [u8], &'a [u8])>);
+
+impl<'a> Lines<'a> {
     /// The value of the (lower-case) `name`, its lines joined with `,` as
     /// Envoy joins those it stores inline (`Origin`, the
     /// `Access-Control-Request-*` headers); `None` when absent.
-    pub fn get(&self, name: &[u8]) -> Option<Cow<'_, [u8]>> {
-        let mut lines = self.pairs().filter(|(n, _)| *n == name).map(|(_, v)| v);
+    pub fn get(&self, name: &[u8]) -> Option<Cow<'a, [u8]>> {
+        let mut lines = self.0.iter().filter(|(n, _)| *n == name).map(|(_, v)| *v);
         let first = lines.next()?;
         Some(lines.fold(Cow::Borrowed(first), |mut joined, line| {
             let joined_mut = joined.to_mut();
@@ -122,6 +132,7 @@ mod tests {
     #[test]
     fn joins_repeated_lines_with_commas() {
         let map = HeaderMap(serialize(PAIRS));
+        let map = map.lines();
         assert_eq!(
             map.get(b"sec-fetch-site").as_deref(),
             Some(&b"same-origin,cross-site"[..])

@@ -242,7 +242,8 @@ impl HttpContext for Stream {
         // One host call for the whole map: a single read costs as much as
         // 3 to 4 single-header reads (see `header_map`), and every in-scope
         // request needs 4 to 7 headers.
-        let headers = HeaderMap::read(MapType::HttpRequestHeaders);
+        let map = HeaderMap::read(MapType::HttpRequestHeaders);
+        let headers = map.lines();
         let authority = headers.get(b":authority").unwrap_or_default();
         let path = headers.get(b":path").unwrap_or_default();
         let Some(policy) = filter.config.policy_for(&authority, &path) else {
