@@ -217,12 +217,35 @@ struct Lookup {
     public_suffix: bool,
 }
 
-fn lookup(domain: &[u8]) -> Lookup {
+/// The steps of the last walk down the trie, one per label, so that the next
+/// walk finds those it shares at once: the entries of one `allow_origins`
+/// list mostly share their top labels, and finding `example` under `com`
+/// decodes the hundreds of labels before it.
+#[derive(Default)]
+pub(crate) struct Memo(Vec<(usize, Vec<u8>, Option<Node>)>);
+
+impl Memo {
+    /// The child of `parent`, `depth` labels down, named `label`.
+    fn child(&mut self, depth: usize, parent: &Node, label: &[u8]) -> Option<Node> {
+        if let Some((start, name, child)) = self.0.get(depth) {
+            if *start == parent.children.start && name == label {
+                return child.clone();
+            }
+        }
+        let child = parent.named(label);
+        self.0.truncate(depth);
+        self.0
+            .push((parent.children.start, label.to_vec(), child.clone()));
+        child
+    }
+}
+
+fn lookup(domain: &[u8], memo: &mut Memo) -> Lookup {
     let mut parent = None;
     let mut node = Some(Node::root());
     let mut first: &[u8] = &[];
     for (depth, label) in domain.rsplit(|&b| b == b'.').enumerate() {
-        let child = match node.as_ref().and_then(|n| n.named(label)) {
+        let child = match node.as_ref().and_then(|n| memo.child(depth, n, label)) {
             Some(child) => Some(child),
             // A top-level label left out of the snapshot.
             None if depth == 0 => Some(Node {
@@ -252,8 +275,8 @@ fn lookup(domain: &[u8]) -> Lookup {
 /// `domain` itself, or the first rule the list has below it
 /// (`*.amazonaws.com` covers `s3.amazonaws.com`, whose subdomains are
 /// anyone's buckets).
-pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
-    let found = lookup(domain.as_bytes());
+pub(crate) fn suffix_under_subdomains(domain: &str, memo: &mut Memo) -> Option<String> {
+    let found = lookup(domain.as_bytes(), memo);
     if found.public_suffix {
         return Some(String::from(domain));
     }
@@ -273,8 +296,8 @@ pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
 /// The public suffix that makes a glob label directly under `domain`
 /// (`https://pr-*.domain`) span sites of different owners: `domain` itself,
 /// or `*.domain` when every label directly under it is a public suffix.
-pub(crate) fn suffix_under_glob(domain: &str) -> Option<String> {
-    let found = lookup(domain.as_bytes());
+pub(crate) fn suffix_under_glob(domain: &str, memo: &mut Memo) -> Option<String> {
+    let found = lookup(domain.as_bytes(), memo);
     if found.public_suffix {
         return Some(String::from(domain));
     }
@@ -334,7 +357,10 @@ mod tests {
             "x.kawasaki.jp",
             "unknowntld",
         ] {
-            assert!(lookup(suffix.as_bytes()).public_suffix, "{suffix}");
+            assert!(
+                lookup(suffix.as_bytes(), &mut Memo::default()).public_suffix,
+                "{suffix}"
+            );
         }
         for registrable in [
             "example.com",
@@ -347,7 +373,7 @@ mod tests {
             "a.b.example.com",
         ] {
             assert!(
-                !lookup(registrable.as_bytes()).public_suffix,
+                !lookup(registrable.as_bytes(), &mut Memo::default()).public_suffix,
                 "{registrable}"
             );
         }
@@ -368,31 +394,43 @@ mod tests {
         ];
         for (domain, suffix) in cases {
             assert_eq!(
-                suffix_under_subdomains(domain).as_deref(),
+                suffix_under_subdomains(domain, &mut Memo::default()).as_deref(),
                 suffix,
                 "{domain}"
             );
         }
         // Rules below the domain: its subdomains belong to other owners.
-        let below = suffix_under_subdomains("amazonaws.com").unwrap();
+        let below = suffix_under_subdomains("amazonaws.com", &mut Memo::default()).unwrap();
         assert!(below.ends_with(".amazonaws.com"), "{below}");
         assert_eq!(
-            suffix_under_subdomains("kawasaki.jp").as_deref(),
+            suffix_under_subdomains("kawasaki.jp", &mut Memo::default()).as_deref(),
             Some("*.kawasaki.jp")
         );
     }
 
     #[test]
     fn globs_over_public_suffixes() {
-        assert_eq!(suffix_under_glob("github.io").as_deref(), Some("github.io"));
         assert_eq!(
-            suffix_under_glob("kawasaki.jp").as_deref(),
+            suffix_under_glob("github.io", &mut Memo::default()).as_deref(),
+            Some("github.io")
+        );
+        assert_eq!(
+            suffix_under_glob("kawasaki.jp", &mut Memo::default()).as_deref(),
             Some("*.kawasaki.jp")
         );
-        assert_eq!(suffix_under_glob("preview.example.com"), None);
-        assert_eq!(suffix_under_glob("myteam.github.io"), None);
+        assert_eq!(
+            suffix_under_glob("preview.example.com", &mut Memo::default()),
+            None
+        );
+        assert_eq!(
+            suffix_under_glob("myteam.github.io", &mut Memo::default()),
+            None
+        );
         // Rules below, but not directly under every label: the glob covers
         // only single labels, which are the platform's own hosts.
-        assert_eq!(suffix_under_glob("amazonaws.com"), None);
+        assert_eq!(
+            suffix_under_glob("amazonaws.com", &mut Memo::default()),
+            None
+        );
     }
 }
