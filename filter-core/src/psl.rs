@@ -17,9 +17,9 @@
 //! from one of five tables chosen by the symbol before it. With the
 //! 2026-10-23 list (9,276 rules held) that is 36.7 KB, and the Envoy module
 //! after wasm-opt is 17.5 KB smaller than with six bits a symbol and 20 words
-//! (53.8 KB); deflated it is 30 KB, but `miniz_oxide` adds 13.4 KB of code (and
-//! a 78 KB inflation per config); the `psl` crate adds 890 KB. It is read at config time only, by a scan over the labels of each
-//! level.
+//! (53.8 KB); deflated it is 30 KB, but `miniz_oxide` adds 13.4 KB of code
+//! (and a 78 KB inflation per config); the `psl` crate adds 890 KB. It is read
+//! at config time only, by a scan over the labels of each level (see [`Memo`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -62,6 +62,7 @@ const SYMBOLS: [usize; CONTEXTS + 1] = {
 fn context(previous: Option<u8>) -> usize {
     match previous {
         None | Some(NOT_A_RULE | BANG) => 0,
+        // a, e, i, o, u, y
         Some(0 | 4 | 8 | 14 | 20 | 24) => 1,
         Some(0..=25) => 2,
         Some(0..COMMA) => 3,
