@@ -6,13 +6,15 @@
 # alike. Timings here are figures, never a pass/fail test.
 #
 # Usage: scripts/bench-envoy.sh [--quick] [--no-build] [--out FILE]
-#   --quick     1 round of 2 s per cell (about 2 minutes) instead of 3 x 5 s
+#   --quick     1 round of 2 s per cell (about 3 minutes) instead of 3 x 4 s
+#               (about 11 minutes on 2 CPUs)
 #   --no-build  use target/envoy-filter.wasm as it is
-#   --out FILE  write the report there instead of BENCHMARKS.md
+#   --out FILE  write the report there instead of BENCHMARKS.md, and the
+#               charts into docs/bench/ beside it
 #
-# Only 127.0.0.1, ports 19100-19117 (checked free first). The proxy Envoy
+# Only 127.0.0.1, ports 19100-19121 (checked free first). The proxy Envoy
 # under test runs on CPU 0, wrk and the upstream on CPU 1 (needs 2 CPUs).
-# Needs the tools from scripts/setup.sh and Debian's wrk. Configs, logs and
+# Needs `scripts/setup.sh bench` (Envoy, wrk, gnuplot). Configs, logs and
 # raw results are kept in a temp directory (printed at the end).
 set -euo pipefail
 
@@ -21,9 +23,12 @@ TOOLS="${CORS_TOOLS_DIR:-$HOME/.cache/cors-filter-tools}"
 # shellcheck source=/dev/null
 source "$TOOLS/env.sh"
 export ENVOY_BIN
+# envoy_bench.py imports chart.py: keep __pycache__ out of the checkout.
+export PYTHONDONTWRITEBYTECODE=1
 
-ROUNDS=3 SECONDS_PER=5 BUILD=1 OUT="$ROOT/BENCHMARKS.md"
-COMMAND="scripts/bench-envoy.sh $*"
+STARTED=$(date +%s)
+ROUNDS=3 SECONDS_PER=4 BUILD=1 OUT="$ROOT/BENCHMARKS.md"
+COMMAND="scripts/bench-envoy.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) ROUNDS=1 SECONDS_PER=2 ;;
@@ -35,14 +40,16 @@ while [ $# -gt 0 ]; do
 done
 CONNECTIONS=16
 BASE_PORT=19100
-ORIGIN_COUNTS=(1 100 10000)
+ORIGIN_COUNTS=(1 100 1000 10000)
 PROXY_CPU=0
 CLIENT_CPU=1
 BENCH="$ROOT/scripts/bench/envoy_bench.py"
 WASM="$ROOT/target/envoy-filter.wasm"
 
 [ "$(nproc)" -ge 2 ] || { echo "error: needs 2 CPUs (proxy on one, wrk on the other)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "error: wrk not found (apt-get install wrk)" >&2; exit 1; }
+for tool in wrk gnuplot; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found: run scripts/setup.sh bench" >&2; exit 1; }
+done
 
 if [ "$BUILD" = 1 ]; then
   "$ROOT/scripts/build-wasm.sh" envoy
@@ -107,5 +114,5 @@ python3 "$BENCH" check "$WORK"
 
 echo "benchmark: $ROUNDS round(s) x $SECONDS_PER s per cell, $CONNECTIONS connections"
 python3 "$BENCH" run "$WORK" "$ROUNDS" "$SECONDS_PER" "$CONNECTIONS" "$CLIENT_CPU"
-python3 "$BENCH" report "$WORK" "$OUT" "$COMMAND"
+python3 "$BENCH" report "$WORK" "$OUT" "$COMMAND" "$STARTED"
 echo "wrote $OUT; raw results in $WORK/results.jsonl"

@@ -10,17 +10,19 @@
 # Pinned versions live in scripts/tools/ (package.json + package-lock.json,
 # requirements.txt) and in the constants below.
 #
-# Usage: scripts/setup.sh [envoy|fuzz]
+# Usage: scripts/setup.sh [envoy|fuzz|bench]
 #   envoy: only what building the Envoy module and running Envoy need (Rust,
-#          Envoy, the npm tools); skips Chromium, wrk and the cargo tools that
+#          Envoy, the npm tools); skips Chromium and the cargo tools that
 #          take minutes to build. scripts/demo.sh uses it.
 #   fuzz:  only what scripts/fuzz.sh needs: a nightly compiler and cargo-fuzz.
+#   bench: everything, plus what only the benchmarks and the soak use: the
+#          load generator wrk and gnuplot (the charts in BENCHMARKS.md).
 set -euo pipefail
 
 case "${1:-all}" in
-  all | envoy | fuzz) WHAT=${1:-all} ;;
+  all | envoy | fuzz | bench) WHAT=${1:-all} ;;
   *)
-    echo "usage: $0 [envoy|fuzz]" >&2
+    echo "usage: $0 [envoy|fuzz|bench]" >&2
     exit 2
     ;;
 esac
@@ -65,24 +67,24 @@ install_rust() {
   done
 }
 
-# chromium drives the browser tests; wrk is the load generator for benchmarks;
-# umoci and skopeo build and read the OCI image (scripts/release.sh).
+# install_debs PACKAGE:COMMAND...: Debian packages, each unless its command is
+# on the PATH.
 install_debs() {
-  local missing=() deb sudo=()
+  local missing=() pair sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  for deb in chromium wrk skopeo umoci; do
-    command -v "$deb" >/dev/null || missing+=("$deb")
+  for pair in "$@"; do
+    command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get update -qq
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  for deb in chromium wrk skopeo umoci; do
-    if [[ " ${missing[*]} " == *" $deb "* ]]; then
-      say "$deb" "installed: $(command -v "$deb")"
+  for pair in "$@"; do
+    if [[ " ${missing[*]} " == *" ${pair%%:*} "* ]]; then
+      say "${pair%%:*}" "installed: $(command -v "${pair#*:}")"
     else
-      say "$deb" "present: $(command -v "$deb")"
+      say "${pair%%:*}" "present: $(command -v "${pair#*:}")"
     fi
   done
 }
@@ -193,7 +195,11 @@ if [ "$WHAT" = fuzz ]; then
   say "done" "in $((SECONDS - started)) s"
   exit 0
 fi
-[ "$WHAT" = envoy ] || install_debs
+# chromium drives the browser tests; umoci and skopeo build and read the OCI
+# image (scripts/release.sh). wrk is the load generator of the benchmarks and
+# the soak, gnuplot draws the benchmark charts: CI runs neither.
+[ "$WHAT" = envoy ] || install_debs chromium:chromium skopeo:skopeo umoci:umoci
+if [ "$WHAT" = bench ]; then install_debs wrk:wrk gnuplot-nox:gnuplot; fi
 install_venv
 install_npm
 [ "$WHAT" = envoy ] || install_cargo_tools

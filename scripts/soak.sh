@@ -14,7 +14,7 @@
 # response stands in for the upstream), so the figures are the module's and
 # Envoy's alone. Only 127.0.0.1, ports chosen by Envoy. Waits while another
 # wrk is running (a benchmark would skew both). Needs the tools from
-# scripts/setup.sh, Debian's wrk, jq, and target/envoy-filter.wasm; builds the
+# `scripts/setup.sh bench` (it installs wrk), jq, and target/envoy-filter.wasm; builds the
 # e2e crate's `serve` binary.
 set -euo pipefail
 
@@ -32,7 +32,7 @@ WASM="$ROOT/target/envoy-filter.wasm"
 LUA="$ROOT/scripts/soak/soak.lua"
 
 for tool in wrk jq curl; do
-  command -v "$tool" >/dev/null || { echo "error: $tool not found" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "error: $tool not found (scripts/setup.sh bench installs wrk)" >&2; exit 1; }
 done
 [ -f "$WASM" ] || { echo "error: $WASM missing: run scripts/build-wasm.sh envoy" >&2; exit 1; }
 

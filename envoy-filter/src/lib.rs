@@ -18,6 +18,13 @@ use proxy_wasm::types::{Action, ContextType, LogLevel, MetricType};
 use sha2::{Digest, Sha256};
 use std::rc::Rc;
 
+/// Talc in place of the standard library's dlmalloc: the module after
+/// wasm-opt is 7.4 KB smaller (206,939 -> 199,579 bytes, issue 11's budget is
+/// 200 KB). Its lock-free cell needs a single-threaded VM, as Envoy's are.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 proxy_wasm::main! {{
     // Let every record through to Envoy, which filters by its own level; debug
     // lines are only formatted when Envoy wants them (see `debug_enabled`).

@@ -184,6 +184,12 @@ pub struct Bootstrap {
     pub connection_manager: Map<String, Value>,
     /// The bootstrap's `stats_config` (such as the deploy kit's stats tags).
     pub stats_config: Option<Value>,
+    /// Path prefixes whose routes turn the filter off, as the deploy kit's
+    /// `/healthz` route does: a request there never enters it.
+    pub filter_off: Vec<String>,
+    /// A path prefix outside which the filter is skipped: the filter is
+    /// wrapped in an `ExtensionWithMatcher` that skips it.
+    pub filter_only_under: Option<String>,
 }
 
 impl Bootstrap {
@@ -198,6 +204,8 @@ impl Bootstrap {
             stat_prefix: "ingress".to_string(),
             connection_manager: Map::new(),
             stats_config: None,
+            filter_off: Vec::new(),
+            filter_only_under: None,
         }
     }
 
@@ -266,6 +274,29 @@ impl Bootstrap {
                 routes.push(scoped);
             }
             Filter::None => {}
+        }
+        // Without a filter the routes are kept, so that every variant of a
+        // benchmark has the same routes.
+        let off = filters
+            .first()
+            .and_then(|f| f["name"].as_str())
+            .map(|name| {
+                json!({name: {
+                    "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
+                    "disabled": true,
+                }})
+            });
+        let off_routes = self.filter_off.iter().map(|prefix| {
+            let mut skip = route.clone();
+            skip["match"] = json!({"prefix": prefix});
+            if let Some(off) = &off {
+                skip["typed_per_filter_config"] = off.clone();
+            }
+            skip
+        });
+        routes.splice(0..0, off_routes);
+        if let (Some(prefix), Some(filter)) = (&self.filter_only_under, filters.first_mut()) {
+            *filter = skipped_outside(filter.clone(), prefix);
         }
         routes.push(route);
         filters.push(router);
@@ -337,6 +368,41 @@ fn wasm_filter(plugin_config: &str, module: &Path) -> Value {
                     "code": {"local": {"filename": module.to_string_lossy()}},
                 },
             },
+        },
+    })
+}
+
+/// The HTTP filter entry `filter` wrapped in an `ExtensionWithMatcher` that
+/// skips it for every request whose `:path` does not start with `prefix`:
+/// the way to run a Wasm filter only where a policy can apply, since a route
+/// cannot turn a disabled Wasm filter on (Envoy refuses per-route config for
+/// it).
+fn skipped_outside(filter: Value, prefix: &str) -> Value {
+    let path = json!({
+        "name": "path",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput",
+            "header_name": ":path",
+        },
+    });
+    let skip = json!({
+        "name": "skip",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter",
+        },
+    });
+    json!({
+        "name": filter["name"],
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.common.matching.v3.ExtensionWithMatcher",
+            "extension_config": filter,
+            "xds_matcher": {"matcher_list": {"matchers": [{
+                "predicate": {"not_matcher": {"single_predicate": {
+                    "input": path,
+                    "value_match": {"prefix": prefix},
+                }}},
+                "on_match": {"action": skip},
+            }]}},
         },
     })
 }

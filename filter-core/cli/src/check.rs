@@ -3,7 +3,7 @@
 //! do not do what their author likely wants.
 
 use crate::coverage::shadowed_by;
-use crate::{err, out, ExitStatus};
+use crate::{err, json_out, out, CheckArgs, ExitStatus, Failure};
 use filter_core::{Config, Mode, PolicyConfig};
 use serde::Serialize;
 use std::fmt::Write;
@@ -23,8 +23,17 @@ const SAFELISTED_RESPONSE_HEADERS: [&str; 7] = [
     "pragma",
 ];
 
-/// The methods a browser never asks permission for, shown beside a policy's list.
-pub const SAFELISTED_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
+/// The methods a policy allows: its list, then those of the methods a
+/// browser never asks permission for (`GET`, `HEAD`, `POST`) it leaves out.
+pub fn allowed_methods(policy: &PolicyConfig) -> Vec<String> {
+    let mut allowed = policy.allow_methods.clone().unwrap_or_default();
+    for safelisted in ["GET", "HEAD", "POST"] {
+        if !allowed.iter().any(|m| m == safelisted) {
+            allowed.push(safelisted.to_string());
+        }
+    }
+    allowed
+}
 
 /// A legal setting that is probably a mistake.
 #[derive(Debug, Serialize)]
@@ -39,7 +48,7 @@ pub struct Warning {
 
 /// What `check` found in one config; `--json` writes it as is.
 #[derive(Default, Serialize)]
-pub struct Report {
+struct Report {
     /// Where the config was found, when it was embedded in another file.
     source: Option<String>,
     status: &'static str,
@@ -60,22 +69,42 @@ struct ErrorView {
     message: String,
 }
 
-pub struct Options {
-    pub production: bool,
-    pub strict: bool,
+/// `cors-filter check`: a report on each config found, as text or JSON.
+/// A refusal decides the exit status over warnings in another config.
+pub fn run(args: &CheckArgs) -> Result<ExitStatus, Failure> {
+    let found = crate::read_configs(&args.config)?;
+    let mut reports = Vec::new();
+    for (index, config) in found.into_iter().enumerate() {
+        let report = report(&config.json, config.place, args.production);
+        if !args.json {
+            if let Some(place) = &report.source {
+                let gap = if index > 0 { "\n" } else { "" };
+                out(&format!("{gap}config: {place}\n"));
+            }
+            render(&report);
+        }
+        reports.push(report);
+    }
+    match reports.as_slice() {
+        [report] if args.json => json_out(report),
+        _ if args.json => json_out(&reports),
+        _ => {}
+    }
+    Ok(if reports.iter().any(|r| r.status == "refused") {
+        ExitStatus::Refused
+    } else if args.strict && reports.iter().any(|r| !r.warnings.is_empty()) {
+        ExitStatus::Warnings
+    } else {
+        ExitStatus::Ok
+    })
 }
 
-/// The report on one config, and the exit status it calls for.
-pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, ExitStatus) {
-    let mut report = Report {
-        source: source.map(str::to_string),
-        status: "refused",
-        ..Report::default()
-    };
+/// The report on one config.
+fn report(json: &[u8], source: Option<String>, production: bool) -> Report {
     let config = match Config::from_json(json) {
         Ok(config) => config,
         Err(errors) => {
-            report.errors = (errors.iter())
+            let errors = (errors.iter())
                 .map(|e| ErrorView {
                     policy: e.policy().map(ToString::to_string),
                     field: e.field().to_string(),
@@ -84,24 +113,27 @@ pub fn run(json: &[u8], source: Option<&str>, options: &Options) -> (Report, Exi
                     message: e.to_string(),
                 })
                 .collect();
-            return (report, ExitStatus::Refused);
+            return Report {
+                source,
+                status: "refused",
+                errors,
+                ..Report::default()
+            };
         }
     };
     let normalized = config.plugin_config();
-    report.status = "ok";
-    report.mode = Some(normalized.mode);
-    report.policies = normalized.policies.clone();
-    report.warnings = warnings(&config, options.production);
-    let status = if options.strict && !report.warnings.is_empty() {
-        ExitStatus::Warnings
-    } else {
-        ExitStatus::Ok
-    };
-    (report, status)
+    Report {
+        source,
+        status: "ok",
+        mode: Some(normalized.mode),
+        policies: normalized.policies.clone(),
+        warnings: warnings(&config, production),
+        errors: Vec::new(),
+    }
 }
 
 /// The report as text: the verdict and policies on stdout, a refusal on stderr.
-pub fn render(report: &Report) {
+fn render(report: &Report) {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut text = String::new();
@@ -147,6 +179,14 @@ pub fn render(report: &Report) {
     out(&text);
 }
 
+/// A list for people: its items joined with commas, or `(none)`.
+pub fn list(items: &[String]) -> String {
+    match items {
+        [] => "(none)".to_string(),
+        items => items.join(", "),
+    }
+}
+
 /// A string as JSON, the way the engine quotes values in its messages.
 pub fn quote(text: &str) -> String {
     serde_json::Value::from(text).to_string()
@@ -159,46 +199,33 @@ pub fn label(policy: &PolicyConfig) -> String {
 
 /// The settings, one `field: value` line each, for people.
 fn lines(policy: &PolicyConfig) -> Vec<(&'static str, String)> {
-    let list = |items: &[String]| match items {
-        [] => "(none)".to_string(),
-        items => items.join(", "),
-    };
     let any = |items: &Option<Vec<String>>| items.as_deref().map_or("any".to_string(), list);
     let scope = &policy.r#match;
     let mut scope_line = format!("hosts {}; paths {}", any(&scope.hosts), any(&scope.paths));
     if scope.ignore_case {
         scope_line.push_str(" (paths ignore case)");
     }
-    let methods = policy.allow_methods.as_deref().unwrap_or_default();
-    let methods = if methods == ["*"] {
-        "* (any method)".to_string()
-    } else {
-        let extra: Vec<&str> = SAFELISTED_METHODS
-            .into_iter()
-            .filter(|m| !methods.iter().any(|a| a == m))
-            .collect();
-        match extra.as_slice() {
-            [] => list(methods),
-            extra => format!(
-                "{} (and {}, always allowed)",
-                list(methods),
-                extra.join(", ")
-            ),
-        }
+    let listed = policy.allow_methods.as_deref().unwrap_or_default();
+    let methods = match &allowed_methods(policy)[listed.len()..] {
+        _ if listed == ["*"] => "* (any method)".to_string(),
+        [] => list(listed),
+        safelisted => format!(
+            "{} (and {}, always allowed)",
+            list(listed),
+            safelisted.join(", ")
+        ),
     };
-    let headers = match policy.allow_headers.iter().position(|h| h == "*") {
-        Some(star) => {
-            let mut named = policy.allow_headers.clone();
-            named[star] = "* (any name but authorization)".to_string();
-            named.join(", ")
-        }
-        None => list(&policy.allow_headers),
-    };
+    let headers: Vec<String> = (policy.allow_headers.iter())
+        .map(|h| match h.as_str() {
+            "*" => "* (any name but authorization)".to_string(),
+            name => name.to_string(),
+        })
+        .collect();
     vec![
         ("match", scope_line),
         ("allow_origins", list(&policy.allow_origins)),
         ("allow_methods", methods),
-        ("allow_headers", headers),
+        ("allow_headers", list(&headers)),
         ("expose_headers", list(&policy.expose_headers)),
         ("allow_credentials", policy.allow_credentials.to_string()),
         (

@@ -50,27 +50,33 @@ pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
         ));
         return diagnosis;
     };
-    let (scheme, host, port) = parts(&origin);
+    // The fewest differences (a host unlike the entry's counts most), then
+    // the nearest host.
+    let cost = |reasons: &[Reason]| -> usize {
+        let weight = |r: &Reason| match r.code {
+            "host_differs" => 5,
+            "scheme_differs" | "port_differs" => 1,
+            _ => 2,
+        };
+        1 + reasons.iter().map(weight).sum::<usize>()
+    };
     let best = (entries.iter().enumerate())
         .filter(|(_, entry)| entry.contains("://"))
         .map(|(index, entry)| {
-            let (their_scheme, their_host, their_port) = parts(entry);
-            let host_cost = match host_fit(host, their_host) {
-                HostFit::Fits => 0,
-                HostFit::Differs => 5,
-                _ => 2,
-            };
-            let cost = if allows(entry, &origin) {
+            let allowed = allows(entry, &origin);
+            let rank = if allowed {
                 0
             } else {
-                1 + host_cost
-                    + u32::from(scheme != their_scheme)
-                    + u32::from(!port_fits(their_port, port))
+                cost(&differences(&origin, entry))
             };
-            (cost, strsim::levenshtein(their_host, host), index)
+            (
+                rank,
+                strsim::levenshtein(parts(entry).1, parts(&origin).1),
+                index,
+            )
         })
         .min();
-    let Some((_, _, index)) = best else {
+    let Some((rank, _, index)) = best else {
         diagnosis.reasons.push(reason(
             "no_origin_entries",
             "allow_origins lists no origin to compare with",
@@ -78,47 +84,54 @@ pub fn diagnose(raw: &[u8], entries: &[String]) -> Diagnosis {
         return diagnosis;
     };
     let entry = &entries[index];
-    let (their_scheme, their_host, their_port) = parts(entry);
-    let reasons = &mut diagnosis.reasons;
-    if allows(entry, &origin) {
-        reasons.push(reason(
+    if rank == 0 {
+        diagnosis.reasons.push(reason(
             "matches_when_serialized",
             format!("as a browser sends it (\"{origin}\") the Origin matches this entry"),
         ));
     } else {
-        if scheme != their_scheme {
-            let plain = if scheme == "http" && their_scheme == "https" {
-                " (the page was loaded over plain http)"
-            } else {
-                ""
-            };
-            reasons.push(reason("scheme_differs", format!("the scheme differs: the entry allows {their_scheme}, the Origin is {scheme}{plain}")));
-        }
-        let suffix = their_host.strip_prefix("*.").unwrap_or(their_host);
-        reasons.extend(match host_fit(host, their_host) {
-            HostFit::Fits => None,
-            HostFit::SubdomainOfExact => Some(reason("subdomain_of_exact_entry", format!("{host} is a subdomain of {their_host}, and the entry allows {their_host} alone: add \"{their_scheme}://*.{their_host}\" for its subdomains"))),
-            HostFit::BareDomainOfWildcard => Some(reason("bare_domain_vs_wildcard", format!("\"*.{suffix}\" matches the subdomains of {suffix}, never {suffix} itself: add \"{their_scheme}://{suffix}\""))),
-            HostFit::SameEnding => Some(reason("not_a_subdomain", format!("{host} only ends with the same letters: \"*.{suffix}\" matches whole labels (a.{suffix}), and {host} is another domain"))),
-            HostFit::Differs => Some(reason("host_differs", format!("the host differs: the entry names {their_host}, the Origin is {host}"))),
-        });
-        if !port_fits(their_port, port) {
-            let show =
-                |p: Option<&str>| p.map_or("the default port".to_string(), |p| format!(":{p}"));
-            let mut message = format!(
-                "the port differs: the entry allows {} only, the Origin has {}",
-                show(their_port),
-                show(port)
-            );
-            if let (None, Some(p)) = (their_port, port) {
-                message.push_str(&format!(": add :{p} (or :*) to the entry"));
-            }
-            reasons.push(reason("port_differs", message));
-        }
+        diagnosis.reasons.extend(differences(&origin, entry));
     }
     diagnosis.index = Some(index);
     diagnosis.entry = Some(entry.clone());
     diagnosis
+}
+
+/// Each way `entry` fails to allow `origin`: its scheme, host and port.
+fn differences(origin: &str, entry: &str) -> Vec<Reason> {
+    let (scheme, host, port) = parts(origin);
+    let (their_scheme, their_host, their_port) = parts(entry);
+    let mut reasons = Vec::new();
+    if scheme != their_scheme {
+        let plain = if scheme == "http" && their_scheme == "https" {
+            " (the page was loaded over plain http)"
+        } else {
+            ""
+        };
+        reasons.push(reason("scheme_differs", format!("the scheme differs: the entry allows {their_scheme}, the Origin is {scheme}{plain}")));
+    }
+    let subdomain_of = |domain: &str| host.ends_with(&format!(".{domain}"));
+    reasons.extend(match their_host.strip_prefix("*.") {
+        None if host == their_host => None,
+        None if subdomain_of(their_host) => Some(reason("subdomain_of_exact_entry", format!("{host} is a subdomain of {their_host}, and the entry allows {their_host} alone: add \"{their_scheme}://*.{their_host}\" for its subdomains"))),
+        Some(suffix) if subdomain_of(suffix) => None,
+        Some(suffix) if host == suffix => Some(reason("bare_domain_vs_wildcard", format!("\"*.{suffix}\" matches the subdomains of {suffix}, never {suffix} itself: add \"{their_scheme}://{suffix}\""))),
+        Some(suffix) if host.ends_with(suffix) => Some(reason("not_a_subdomain", format!("{host} only ends with the same letters: \"*.{suffix}\" matches whole labels (a.{suffix}), and {host} is another domain"))),
+        _ => Some(reason("host_differs", format!("the host differs: the entry names {their_host}, the Origin is {host}"))),
+    });
+    if their_port != Some("*") && their_port != port {
+        let show = |p: Option<&str>| p.map_or("the default port".to_string(), |p| format!(":{p}"));
+        let mut message = format!(
+            "the port differs: the entry allows {} only, the Origin has {}",
+            show(their_port),
+            show(port)
+        );
+        if let (None, Some(p)) = (their_port, port) {
+            message.push_str(&format!(": add :{p} (or :*) to the entry"));
+        }
+        reasons.push(reason("port_differs", message));
+    }
+    reasons
 }
 
 /// The origin a browser would have sent in place of `raw`, recording every
@@ -190,29 +203,5 @@ fn parts(origin: &str) -> (&str, &str, Option<&str>) {
     match rest.rsplit_once(':') {
         Some((host, port)) if !port.contains(']') => (scheme, host, Some(port)),
         _ => (scheme, rest, None),
-    }
-}
-
-fn port_fits(entry: Option<&str>, request: Option<&str>) -> bool {
-    entry == Some("*") || entry == request
-}
-
-/// How an entry's host relates to the request's.
-enum HostFit {
-    Fits,
-    SubdomainOfExact,
-    BareDomainOfWildcard,
-    SameEnding,
-    Differs,
-}
-
-fn host_fit(request: &str, entry: &str) -> HostFit {
-    match entry.strip_prefix("*.") {
-        None if request == entry => HostFit::Fits,
-        None if request.ends_with(&format!(".{entry}")) => HostFit::SubdomainOfExact,
-        Some(suffix) if request.ends_with(&format!(".{suffix}")) => HostFit::Fits,
-        Some(suffix) if request == suffix => HostFit::BareDomainOfWildcard,
-        Some(suffix) if request.ends_with(suffix) => HostFit::SameEnding,
-        _ => HostFit::Differs,
     }
 }

@@ -1,17 +1,18 @@
 //! `cors-filter explain`: what the filter does with one request, and why.
 
-use crate::check::{quote, SAFELISTED_METHODS};
+use crate::check::{allowed_methods, list, quote};
 use crate::closest::{diagnose, Diagnosis};
 use crate::request::HttpRequest;
-use crate::{err, json_out, out, ExitStatus, Expect};
-use filter_core::{Action, Config, Denial, Policy};
+use crate::source::Found;
+use crate::{err, json_out, out, ExitStatus, Expect, ExplainArgs, Failure};
+use filter_core::{Action, Config, Denial, Mode, Policy};
 use serde::Serialize;
 use std::fmt::Write;
 
 #[derive(Default, Serialize)]
 struct Explanation {
     request: RequestView,
-    mode: &'static str,
+    mode: Mode,
     policy: Option<PolicyRef>,
     /// When no policy applies: why each one does not.
     unmatched: Vec<Unmatched>,
@@ -74,25 +75,44 @@ struct DenialView {
     message: String,
 }
 
-/// Explains `request` under the plugin JSON `config`, as text or (`json`) JSON.
-pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: bool) -> ExitStatus {
-    let config = match Config::from_json(config) {
+/// `cors-filter explain`: the request from the flags or a raw request on
+/// standard input, explained under the one config CONFIG holds.
+pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
+    let request = match (&args.raw, &args.method, &args.url) {
+        (None, Some(method), Some(url)) => HttpRequest::from_flags(method, url, &args.header),
+        (None, ..) => {
+            Err("explain needs --method and --url, or - and a raw request on standard input".into())
+        }
+        _ if args.config.path == "-" => {
+            Err("the config and the request cannot both come from standard input".into())
+        }
+        _ => crate::read_input("-").and_then(|raw| HttpRequest::from_raw(&raw, &args.scheme)),
+    };
+    let request = request.map_err(Failure::usage)?;
+    let found = crate::read_configs(&args.config)?;
+    let [found]: [Found; 1] = found.try_into().map_err(|found: Vec<Found>| {
+        let (path, count, names) = (&args.config.path, found.len(), crate::names(&found));
+        Failure::usage(format!(
+            "{path} holds {count} configs ({names}): pick one with --select"
+        ))
+    })?;
+    let config = match Config::from_json(&found.json) {
         Ok(config) => config,
         Err(errors) => {
             err(&format!(
                 "refused: the filter will not run with this config\n{errors}\n"
             ));
-            return ExitStatus::Refused;
+            return Ok(ExitStatus::Refused);
         }
     };
-    let explanation = explain(&config, request);
-    if json {
+    let explanation = explain(&config, &request);
+    if args.json {
         json_out(&explanation);
     } else {
         out(&render(&explanation));
     }
-    let Some(expect) = expect else {
-        return ExitStatus::Ok;
+    let Some(expect) = args.expect else {
+        return Ok(ExitStatus::Ok);
     };
     let got = match explanation.outcome {
         Some("preflight_allowed" | "actual_allowed") => Some(Expect::Allowed),
@@ -100,7 +120,7 @@ pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: b
         _ => None,
     };
     if got == Some(expect) {
-        return ExitStatus::Ok;
+        return Ok(ExitStatus::Ok);
     }
     // The name clap parsed it from: `allowed` or `denied`.
     let wanted = clap::ValueEnum::to_possible_value(&expect).unwrap_or_default();
@@ -109,7 +129,7 @@ pub fn run(config: &[u8], request: &HttpRequest, expect: Option<Expect>, json: b
         wanted.get_name(),
         explanation.outcome.unwrap_or("none: no policy applies")
     ));
-    ExitStatus::Unexpected
+    Ok(ExitStatus::Unexpected)
 }
 
 fn explain(config: &Config, request: &HttpRequest) -> Explanation {
@@ -120,11 +140,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
             method: request.method.clone(),
             url: request.url(),
         },
-        mode: if config.is_shadow() {
-            "shadow"
-        } else {
-            "enforce"
-        },
+        mode: config.plugin_config().mode,
         preflight: engine_request.is_preflight(),
         answer: Answer {
             kind: "untouched",
@@ -167,12 +183,7 @@ fn explain(config: &Config, request: &HttpRequest) -> Explanation {
             return explanation;
         }
         Denial::Method(method) => {
-            let mut allowed = model.allow_methods.clone().unwrap_or_default();
-            for safelisted in SAFELISTED_METHODS {
-                if !allowed.iter().any(|m| m == safelisted) {
-                    allowed.push(safelisted.to_string());
-                }
-            }
+            let allowed = allowed_methods(model);
             let method = String::from_utf8_lossy(method);
             let hint = match allowed.iter().find(|m| m.eq_ignore_ascii_case(&method)) {
                 Some(listed) => format!("methods compare byte for byte, as browsers compare them: \"{method}\" is not \"{listed}\". Browsers uppercase only DELETE, GET, HEAD, OPTIONS, POST and PUT, so fetch(url, {{method: \"{method}\"}}) sends \"{method}\": send \"{listed}\" from the page"),
@@ -292,12 +303,7 @@ fn render(e: &Explanation) -> String {
         let _ = writeln!(out, "allowed methods: {}", methods.join(", "));
     }
     if let Some(headers) = &e.allowed_headers {
-        let list = if headers.is_empty() {
-            "(none)".to_string()
-        } else {
-            headers.join(", ")
-        };
-        let _ = writeln!(out, "allowed request headers: {list}");
+        let _ = writeln!(out, "allowed request headers: {}", list(headers));
     }
     for hint in &e.hints {
         let _ = writeln!(out, "hint:     {hint}");

@@ -14,7 +14,6 @@ mod explain;
 mod import;
 mod request;
 mod source;
-mod yaml;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -148,9 +147,9 @@ pub enum Expect {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// What FILE holds: envoy, istio, kong or gateway-api.
+    /// What FILE holds.
     #[arg(value_name = "SOURCE")]
-    kind: String,
+    kind: import::Source,
     /// The file to import, or - for standard input.
     #[arg(value_name = "FILE")]
     path: String,
@@ -201,16 +200,34 @@ pub fn json_out<T: Serialize>(value: &T) {
     }
 }
 
+/// Why a run stopped before its work was done: the exit status, and the
+/// message `main` writes to stderr.
+pub struct Failure(ExitStatus, String);
+
+impl Failure {
+    pub fn refused(message: String) -> Failure {
+        Failure(ExitStatus::Refused, message)
+    }
+
+    pub fn usage(message: String) -> Failure {
+        Failure(ExitStatus::Usage, message)
+    }
+}
+
 fn main() -> ExitCode {
-    let status = match Cli::parse().command {
-        Command::Check(args) => check_command(&args),
-        Command::Explain(args) => explain_command(&args),
-        Command::Import(args) => import_command(&args),
+    let result = match Cli::parse().command {
+        Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Schema => {
             json_out(&schema());
-            ExitStatus::Ok
+            Ok(ExitStatus::Ok)
         }
     };
+    let status = result.unwrap_or_else(|Failure(status, message)| {
+        err(&format!("cors-filter: {message}\n"));
+        status
+    });
     ExitCode::from(status as u8)
 }
 
@@ -239,22 +256,17 @@ fn read_input(path: &str) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
 }
 
-fn fail(status: ExitStatus, message: &str) -> ExitStatus {
-    err(&format!("cors-filter: {message}\n"));
-    status
-}
-
 /// The configs CONFIG holds, after `--select`.
-fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
-    let mut found = source::configs(&args.path, &read_input(&args.path)?)?;
+fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, Failure> {
+    let bytes = read_input(&args.path).map_err(Failure::refused)?;
+    let mut found = source::configs(&args.path, &bytes).map_err(Failure::refused)?;
     if let Some(name) = &args.select {
         let names = names(&found);
         found.retain(|f| &f.name == name);
         if found.is_empty() {
             let path = &args.path;
-            return Err(format!(
-                "no config named \"{name}\" in {path}: it has {names}"
-            ));
+            let message = format!("no config named \"{name}\" in {path}: it has {names}");
+            return Err(Failure::refused(message));
         }
     }
     Ok(found)
@@ -264,137 +276,4 @@ fn read_configs(args: &ConfigArgs) -> Result<Vec<source::Found>, String> {
 fn names(found: &[source::Found]) -> String {
     let names: Vec<String> = found.iter().map(|f| format!("\"{}\"", f.name)).collect();
     names.join(", ")
-}
-
-fn check_command(args: &CheckArgs) -> ExitStatus {
-    let found = match read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    let options = check::Options {
-        production: args.production,
-        strict: args.strict,
-    };
-    let mut reports = Vec::new();
-    let mut status = ExitStatus::Ok;
-    for (index, config) in found.iter().enumerate() {
-        if let (Some(place), false) = (&config.place, args.json) {
-            let gap = if index > 0 { "\n" } else { "" };
-            out(&format!("{gap}config: {place}\n"));
-        }
-        let (report, outcome) = check::run(&config.json, config.place.as_deref(), &options);
-        if !args.json {
-            check::render(&report);
-        }
-        reports.push(report);
-        // A refusal outweighs warnings in another config.
-        if status != ExitStatus::Refused && outcome != ExitStatus::Ok {
-            status = outcome;
-        }
-    }
-    match reports.as_slice() {
-        [report] if args.json => json_out(report),
-        _ if args.json => json_out(&reports),
-        _ => {}
-    }
-    status
-}
-
-fn explain_command(args: &ExplainArgs) -> ExitStatus {
-    let request = match (&args.raw, &args.method, &args.url) {
-        (Some(_), ..) if args.config.path == "-" => {
-            return fail(
-                ExitStatus::Usage,
-                "the config and the request cannot both come from standard input",
-            )
-        }
-        (Some(_), ..) => {
-            read_input("-").and_then(|raw| request::HttpRequest::from_raw(&raw, &args.scheme))
-        }
-        (None, Some(method), Some(url)) => {
-            request::HttpRequest::from_flags(method, url, &args.header)
-        }
-        _ => {
-            return fail(
-                ExitStatus::Usage,
-                "explain needs --method and --url, or - and a raw request on standard input",
-            )
-        }
-    };
-    let request = match request {
-        Ok(request) => request,
-        Err(message) => return fail(ExitStatus::Usage, &message),
-    };
-    let mut found = match read_configs(&args.config) {
-        Ok(found) => found,
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    if found.len() > 1 {
-        let (path, count, names) = (&args.config.path, found.len(), names(&found));
-        let message = format!("{path} holds {count} configs ({names}): pick one with --select");
-        return fail(ExitStatus::Usage, &message);
-    }
-    let Some(config) = found.pop() else {
-        return ExitStatus::Refused;
-    };
-    explain::run(&config.json, &request, args.expect, args.json)
-}
-
-/// `import --json`: the config (or `null` and the error), and the findings.
-#[derive(Serialize)]
-struct ImportReport<'a> {
-    config: Option<&'a import::PluginConfig>,
-    error: Option<&'a str>,
-    findings: &'a [import::Finding],
-}
-
-fn import_command(args: &ImportArgs) -> ExitStatus {
-    let Some(source) = import::Source::parse(&args.kind) else {
-        return fail(
-            ExitStatus::Usage,
-            &format!(
-                "cannot import \"{}\": choose envoy, istio, kong or gateway-api",
-                args.kind
-            ),
-        );
-    };
-    let text = match read_input(&args.path) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(message) => return fail(ExitStatus::Refused, &message),
-    };
-    let options = import::Options {
-        name: args.name.as_deref(),
-        accept_widening: args.accept_widening,
-    };
-    let result = import::import(source, &text, &options);
-    let report = match &result {
-        Ok(imported) => ImportReport {
-            config: Some(&imported.config),
-            error: None,
-            findings: &imported.findings,
-        },
-        Err(failure) => ImportReport {
-            config: None,
-            error: Some(&failure.message),
-            findings: &failure.findings,
-        },
-    };
-    if args.json {
-        json_out(&report);
-    } else {
-        if let Some(config) = report.config {
-            json_out(config);
-        }
-        err(&import::render_findings(report.findings));
-        if let Some(error) = report.error {
-            err(&format!("cors-filter: {error}\n"));
-        }
-    }
-    match report {
-        ImportReport { error: Some(_), .. } => ExitStatus::Refused,
-        ImportReport { findings, .. } if args.strict && !findings.is_empty() => {
-            ExitStatus::Warnings
-        }
-        _ => ExitStatus::Ok,
-    }
 }

@@ -45,7 +45,7 @@ pub fn configs(path: &str, bytes: &[u8]) -> Result<Vec<Found>, String> {
     let documents = if json {
         serde_json::from_str(text).map_or(Vec::new(), |document| vec![document])
     } else {
-        crate::yaml::documents(text).map_err(|e| format!("{path}: {e}"))?
+        documents(text).map_err(|e| format!("{path}: {e}"))?
     };
     let mut found = Vec::new();
     for document in &documents {
@@ -130,4 +130,15 @@ fn wrangler(text: &str) -> Result<Vec<Found>, String> {
         return Err("no CORS_CONFIG in [vars] or in any [env.NAME.vars]".into());
     }
     Ok(found)
+}
+
+/// Every document of `text` (documents are separated by `---`), as JSON
+/// values: Envoy, Istio, Kong and Gateway API files are YAML, and JSON is
+/// read as YAML too. Empty and `null` documents are skipped.
+///
+/// # Errors
+/// The parser's message, which names the line and column of a syntax
+/// error, a duplicate key or an alias bomb.
+pub fn documents(text: &str) -> Result<Vec<Value>, String> {
+    serde_saphyr::from_multiple(text).map_err(|e| format!("not valid YAML or JSON: {e}"))
 }

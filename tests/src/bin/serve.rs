@@ -106,6 +106,14 @@ struct EnvoyConfig {
     /// The connection manager's stat prefix.
     #[arg(long, default_value = "ingress")]
     stat_prefix: String,
+    /// A path prefix whose route turns the filter off (per-route
+    /// `FilterConfig` `disabled: true`), as the deploy kit does for /healthz.
+    #[arg(long, value_name = "PREFIX")]
+    filter_off: Vec<String>,
+    /// Skip the filter for every path outside this prefix (the filter
+    /// wrapped in an ExtensionWithMatcher).
+    #[arg(long, value_name = "PREFIX")]
+    filter_only_under: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -282,6 +290,8 @@ fn envoy_config(options: EnvoyConfig) -> Result<Value, String> {
     bootstrap.stat_prefix = options.stat_prefix;
     bootstrap.connection_manager = connection_manager;
     bootstrap.stats_config = stats_config;
+    bootstrap.filter_off = options.filter_off;
+    bootstrap.filter_only_under = options.filter_only_under;
     Ok(bootstrap.to_json())
 }
 

@@ -4,8 +4,9 @@
 //! route's own, else its virtual host's). A `CorsPolicy` alone is read too.
 
 use super::origins::string_match;
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, split_list, walk, Draft, Finding, Route, Severity};
+use filter_core::Match;
 use serde_json::{Map, Value};
 
 /// Route match fields that are conditions a policy's `match` cannot carry.
@@ -65,9 +66,9 @@ fn virtual_host(fields: &Map<String, Value>, path: &str, routes: &mut Vec<Route>
             continue;
         };
         let mut findings = host_findings.clone();
-        let mut scope = Scope {
+        let mut scope = Match {
             hosts: hosts.clone(),
-            ..Scope::default()
+            ..Match::default()
         };
         let match_at = format!("{at}match.");
         route_match(route.get("match"), &match_at, &mut scope, &mut findings);
@@ -120,7 +121,7 @@ fn cors_of<'a>(fields: &'a Map<String, Value>, path: &str) -> Option<Option<Poli
 fn route_match(
     condition: Option<&Value>,
     at: &str,
-    scope: &mut Scope,
+    scope: &mut Match,
     findings: &mut Vec<Finding>,
 ) {
     let Some(condition) = condition.and_then(Value::as_object) else {
@@ -144,7 +145,7 @@ fn route_match(
             }
             _ => continue,
         };
-        scope.paths = scope::path(findings, &source, path).unwrap_or_default();
+        scope.paths = scope::path(findings, &source, path);
     }
 }
 
@@ -192,21 +193,14 @@ fn policy((path, policy): Policy) -> Draft {
                 | "forward_not_matching_preflights",
                 _,
                 _,
-            ) => draft.flag(
-                Severity::Untranslatable,
-                &source,
-                "does not have the type Envoy reads; left out",
-            ),
+            ) => draft.left_out(&source, "does not have the type Envoy reads"),
             _ => draft.flag(Severity::Ignored, &source, "has no equivalent; left out"),
         }
     }
     if forwards_unmatched_preflights {
         let why = "Envoy forwards preflights from origins it does not allow to the upstream (the default); the filter answers them 403 at the edge";
-        draft.flag(
-            Severity::Changed,
-            &format!("{path}forward_not_matching_preflights"),
-            why,
-        );
+        let source = format!("{path}forward_not_matching_preflights");
+        draft.flag(Severity::Changed, &source, why);
     }
     draft
 }

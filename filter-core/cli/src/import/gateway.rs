@@ -3,8 +3,9 @@
 //! `hostnames`, since Gateway API ranks each match on its own (exact paths,
 //! then the longest prefix).
 
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, string_items, Draft, Route, Severity};
+use filter_core::Match;
 use serde_json::Value;
 
 /// Match fields that are conditions a policy's `match` cannot carry.
@@ -47,16 +48,16 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
                     _ => PathMatch::Segments(value),
                 };
                 let paths = scope::path(&mut findings, &format!("{at}.path"), condition);
-                scopes.push(Scope {
+                scopes.push(Match {
                     hosts: hosts.clone(),
-                    paths: paths.unwrap_or_default(),
+                    paths,
                     ignore_case: false,
                 });
             }
             if scopes.is_empty() {
-                scopes.push(Scope {
+                scopes.push(Match {
                     hosts: hosts.clone(),
-                    ..Scope::default()
+                    ..Match::default()
                 });
             }
             let cors = list(rule.get("filters"))

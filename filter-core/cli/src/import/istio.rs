@@ -3,8 +3,10 @@
 //! `corsPolicy`, if any. A `corsPolicy` object alone is read too.
 
 use super::origins::string_match;
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, string_items, Draft, Finding, Route, Severity};
+use filter_core::Match;
+use regex::Regex;
 use serde_json::Value;
 
 /// Fields of a `match` entry that are not conditions.
@@ -32,9 +34,9 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
         for (i, route) in http.iter().enumerate() {
             let at = format!("{prefix}http[{i}]");
             let mut findings = host_findings.clone();
-            let mut scope = Scope {
+            let mut scope = Match {
                 hosts: hosts.clone(),
-                ..Scope::default()
+                ..Match::default()
             };
             route_match(&mut scope, &mut findings, &at, route);
             let cors = route
@@ -56,7 +58,7 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
 
 /// The route's `match[].uri` as paths (the entries are alternatives); a
 /// route that matches on more than the URI is flagged.
-fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: &Value) {
+fn route_match(scope: &mut Match, findings: &mut Vec<Finding>, at: &str, route: &Value) {
     let mut paths = Vec::new();
     let mut any_path = false;
     for (i, condition) in list(route.get("match")) {
@@ -79,9 +81,7 @@ fn route_match(scope: &mut Scope, findings: &mut Vec<Finding>, at: &str, route: 
             None => any_path = true,
         }
     }
-    if !any_path {
-        scope.paths = paths;
-    }
+    scope.paths = (!any_path && !paths.is_empty()).then_some(paths);
 }
 
 /// A `corsPolicy` as a draft; `path` prefixes its fields in findings.
@@ -101,20 +101,12 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
             "exposeHeaders" => draft.expose = string_items(&mut draft, &source, value),
             "maxAge" => match value.as_str().and_then(duration_seconds) {
                 Some(seconds) => draft.max_age = Some((source, seconds)),
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not a duration such as \"24h\" or \"600s\"; left out",
-                ),
+                None => draft.left_out(&source, "is not a duration such as \"24h\" or \"600s\""),
             },
             "allowCredentials" => match value.get("value").unwrap_or(value).as_bool() {
                 Some(true) => draft.credentials = Some(source),
                 Some(false) => {}
-                None => draft.flag(
-                    Severity::Untranslatable,
-                    &source,
-                    "is not true or false; left out",
-                ),
+                None => draft.left_out(&source, "is not true or false"),
             },
             "unmatchedPreflights" => {
                 forwards_unmatched_preflights = value.as_str() != Some("IGNORE")
@@ -124,37 +116,26 @@ fn cors_policy(path: &str, policy: &Value) -> Draft {
     }
     if forwards_unmatched_preflights {
         let why = "Istio forwards preflights from origins it does not allow to the upstream (FORWARD, the default); the filter answers them 403 at the edge";
-        draft.flag(
-            Severity::Changed,
-            &format!("{path}unmatchedPreflights"),
-            why,
-        );
+        let source = format!("{path}unmatchedPreflights");
+        draft.flag(Severity::Changed, &source, why);
     }
     draft
 }
 
 /// A Go or protobuf duration (`"24h"`, `"1h30m"`, `"600s"`, `"1.5s"`) in seconds.
 fn duration_seconds(text: &str) -> Option<f64> {
-    let mut rest = text.trim();
-    let mut total = None;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            _ => return None,
-        };
-        total = Some(total.unwrap_or(0.0) + number * scale);
-        rest = &rest[unit..];
+    let part = r"([0-9]+\.?[0-9]*|\.[0-9]+)(h|ms|m|s)";
+    let text = text.trim();
+    if !Regex::new(&format!("^(?:{part})+$")).ok()?.is_match(text) {
+        return None;
     }
-    total
+    let scale = |unit: &str| match unit {
+        "h" => 3600.0,
+        "m" => 60.0,
+        "s" => 1.0,
+        _ => 0.001,
+    };
+    (Regex::new(part).ok()?.captures_iter(text))
+        .map(|c| Some(c.get(1)?.as_str().parse::<f64>().ok()? * scale(c.get(2)?.as_str())))
+        .sum()
 }

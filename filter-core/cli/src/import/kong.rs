@@ -9,8 +9,9 @@
 //! the request's host alone.
 
 use super::regex::{self, Anchoring};
-use super::scope::{self, PathMatch, Scope};
+use super::scope::{self, PathMatch};
 use super::{list, string_items, walk, Draft, Item, Route, Severity};
+use filter_core::Match;
 use serde_json::{Map, Value};
 
 /// Kong's answer to a preflight when `methods` is not set.
@@ -34,34 +35,22 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
             continue;
         };
         // Top-level plugins name their service or route, or apply to all.
-        let top = |key: &str, name: Option<&Value>| {
-            let names = |p: &Value| match p.get(key) {
-                Some(Value::Object(by)) => by.get("name") == name,
-                other => other == name,
-            };
-            let global = |p: &Value| {
-                ["service", "route", "consumer"]
-                    .iter()
-                    .all(|k| p.get(k).is_none())
-            };
-            cors_plugin(document.get("plugins"), "plugins", |p| {
-                if key.is_empty() {
-                    global(p)
-                } else {
-                    name.is_some() && names(p)
-                }
-            })
+        let plugins = document.get("plugins");
+        let all = |p: &Value| {
+            ["service", "route", "consumer"]
+                .iter()
+                .all(|k| p.get(k).is_none())
         };
-        let global = top("", None);
+        let global = cors_plugin(plugins, "plugins", all);
         for (s, service) in services.iter().enumerate() {
             let at = format!("services[{s}]");
             let service_cors =
                 cors_plugin(service.get("plugins"), &format!("{at}.plugins"), |_| true)
-                    .or_else(|| top("service", service.get("name")));
+                    .or_else(|| cors_plugin(plugins, "plugins", |p| names(p, "service", service)));
             for (r, route) in list(service.get("routes")) {
                 let at = format!("{at}.routes[{r}]");
                 let own = cors_plugin(route.get("plugins"), &format!("{at}.plugins"), |_| true)
-                    .or_else(|| top("route", route.get("name")));
+                    .or_else(|| cors_plugin(plugins, "plugins", |p| names(p, "route", route)));
                 let name = route
                     .get("name")
                     .or(service.get("name"))
@@ -72,6 +61,16 @@ pub fn read(documents: &[Value]) -> Vec<Route> {
         }
     }
     routes
+}
+
+/// Whether a top-level plugin names `entity` (a service or route) as its
+/// `key`, by name or as `{name: ...}`.
+fn names(plugin: &Value, key: &str, entity: &Value) -> bool {
+    let named = match plugin.get(key) {
+        Some(Value::Object(by)) => by.get("name"),
+        other => other,
+    };
+    entity.get("name").is_some() && named == entity.get("name")
 }
 
 /// The first enabled `cors` plugin of a plugin list that `pick` takes.
@@ -120,9 +119,9 @@ fn kong_route(route: &Value, at: String, name: Option<&str>, cors: Option<Config
     Route {
         source: at,
         name: name.unwrap_or("imported").to_string(),
-        scopes: vec![Scope {
+        scopes: vec![Match {
             hosts,
-            paths: paths.map(|p| p.concat()).unwrap_or_default(),
+            paths: paths.map(|p| p.concat()).filter(|p| !p.is_empty()),
             ignore_case: false,
         }],
         cors: cors.map(config),

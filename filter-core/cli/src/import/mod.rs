@@ -16,13 +16,17 @@ mod origins;
 mod regex;
 mod scope;
 
-pub use filter_core::PluginConfig;
-use filter_core::{Config, Match, PolicyConfig, Problem, Segment};
-use scope::Scope;
+use crate::coverage::overlaps;
+use crate::{err, json_out, ExitStatus, Failure, ImportArgs};
+use clap::builder::PossibleValue;
+use clap::ValueEnum;
+use filter_core::{Config, ConfigErrors, Match, PluginConfig, PolicyConfig, Problem, Segment};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::mem::take;
 
-/// A proxy whose CORS settings can be imported.
+/// A proxy whose CORS settings can be imported; clap reads it by its name.
 #[derive(Clone, Copy)]
 pub struct Source {
     /// Its name on the command line.
@@ -67,10 +71,13 @@ const SOURCES: [Source; 4] = [
     },
 ];
 
-impl Source {
-    /// `envoy`, `istio`, `kong` or `gateway-api`.
-    pub fn parse(name: &str) -> Option<Source> {
-        SOURCES.into_iter().find(|s| s.name == name)
+impl ValueEnum for Source {
+    fn value_variants<'a>() -> &'a [Source] {
+        &SOURCES
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name))
     }
 }
 
@@ -151,6 +158,11 @@ impl Draft {
         flag(&mut self.findings, severity, source, message);
     }
 
+    /// Flags a setting that cannot be read as the source reads it.
+    pub fn left_out(&mut self, source: &str, why: &str) {
+        self.flag(Severity::Untranslatable, source, format!("{why}; left out"));
+    }
+
     pub fn origin(&mut self, source: &str, entry: impl Into<String>) {
         let (source, value) = (source.to_string(), entry.into());
         self.origins.push(Item { source, value });
@@ -166,7 +178,7 @@ pub struct Route {
     pub name: String,
     /// Where it applies; several when the source ranks its conditions apart
     /// (Gateway API ranks each path match of a rule on its own).
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<Match>,
     pub cors: Option<Draft>,
     /// What its scope could not carry.
     pub findings: Vec<Finding>,
@@ -186,7 +198,7 @@ impl Route {
         Route {
             source: source.to_string(),
             name: name.unwrap_or("imported").to_string(),
-            scopes: vec![Scope::default()],
+            scopes: vec![Match::default()],
             cors: Some(draft),
             findings: Vec::new(),
         }
@@ -224,82 +236,98 @@ pub fn walk(value: &Value, path: &str, visit: &mut impl FnMut(&Map<String, Value
     }
 }
 
-/// What `import` produced.
-pub struct Imported {
-    pub config: PluginConfig,
-    pub findings: Vec<Finding>,
+/// What `import` produced; `--json` writes it as is.
+#[derive(Serialize)]
+struct Report {
+    /// `None` when nothing usable came out, and `error` says why.
+    config: Option<PluginConfig>,
+    error: Option<String>,
+    findings: Vec<Finding>,
 }
 
-/// Options that steer an import.
-pub struct Options<'a> {
-    /// The policies' name (numbered when there are several).
-    pub name: Option<&'a str>,
-    /// Write the config even when it lets through more than the source.
-    pub accept_widening: bool,
-}
-
-/// Why an import produced nothing, with what was found on the way.
-pub struct Failure {
-    pub message: String,
-    pub findings: Vec<Finding>,
+/// `cors-filter import`: the config on stdout and the findings on stderr,
+/// or both as one JSON document.
+pub fn run(args: &ImportArgs) -> Result<ExitStatus, Failure> {
+    let bytes = crate::read_input(&args.path).map_err(Failure::refused)?;
+    let report = import(args, &String::from_utf8_lossy(&bytes));
+    if args.json {
+        json_out(&report);
+    } else {
+        if let Some(config) = &report.config {
+            json_out(config);
+        }
+        for f in &report.findings {
+            let severity = crate::check::spelling(&f.severity);
+            err(&format!("{severity}: {}: {}\n", f.source, f.message));
+        }
+        if let Some(error) = &report.error {
+            err(&format!("cors-filter: {error}\n"));
+        }
+    }
+    Ok(match report {
+        Report { error: Some(_), .. } => ExitStatus::Refused,
+        Report { findings, .. } if args.strict && !findings.is_empty() => ExitStatus::Warnings,
+        _ => ExitStatus::Ok,
+    })
 }
 
 /// Reads the source documents and builds one policy per route with CORS.
-///
-/// # Errors
-/// Why nothing usable came out: the file holds no CORS settings of that
-/// kind, no origin could be carried over, or the result is wider than the
-/// source and `accept_widening` is off.
-pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported, Failure> {
-    let plain = |message| Failure {
-        message,
-        findings: Vec::new(),
+/// No config, and why, when the file holds no CORS settings of that kind,
+/// no origin could be carried over, or the result is wider than the source
+/// and `--accept-widening` is not given.
+fn import(args: &ImportArgs, text: &str) -> Report {
+    let source = args.kind;
+    let failed = |message: String, findings| Report {
+        config: None,
+        error: Some(message),
+        findings,
     };
-    let documents = crate::yaml::documents(text).map_err(plain)?;
-    let routes = (source.read)(&documents);
+    let documents = match crate::source::documents(text) {
+        Ok(documents) => documents,
+        Err(message) => return failed(message, Vec::new()),
+    };
+    let mut routes = (source.read)(&documents);
     if routes.iter().all(|r| r.cors.is_none()) {
-        return Err(plain(format!(
-            "no {} CORS settings found: expected {}",
-            source.proxy, source.expected
-        )));
+        let (proxy, expected) = (source.proxy, source.expected);
+        let message = format!("no {proxy} CORS settings found: expected {expected}");
+        return failed(message, Vec::new());
     }
+    // Each route's policy, `None` for a route without CORS or without an
+    // origin left.
     let mut findings = Vec::new();
-    let mut built = Vec::with_capacity(routes.len());
-    for route in routes {
-        let mut policy = None;
-        if let Some(mut draft) = route.cors {
-            policy = finish(&mut draft);
+    let policy_of: Vec<Option<PolicyConfig>> = (routes.iter_mut())
+        .map(|route| {
+            let mut draft = route.cors.take()?;
+            let policy = finish(&mut draft);
             findings.append(&mut draft.findings);
             if policy.is_some() {
-                findings.extend(route.findings);
+                findings.append(&mut route.findings);
             } else {
                 let why = "no origin could be carried over, so the route gets no policy";
                 flag(&mut findings, Severity::Untranslatable, &route.source, why);
             }
-        }
-        built.push((route.source, route.name, route.scopes, policy));
-    }
+            policy
+        })
+        .collect();
     // Exact hosts before `*.` patterns before any host; Envoy and Istio try
     // routes in order, Kong and Gateway API prefer the most specific path.
-    let placed = built
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (_, _, scopes, _))| scopes.iter().map(move |s| (i, s.clone())));
+    let placed = (routes.iter().enumerate())
+        .flat_map(|(i, route)| route.scopes.iter().map(move |s| (i, s.clone())));
     let placed = scope::order(placed.collect(), source.by_path);
     let mut policies: Vec<PolicyConfig> = Vec::new();
     for (at, (i, scope)) in placed.iter().enumerate() {
-        let (route_source, name, _, policy) = &built[*i];
-        let Some(policy) = policy else {
+        let Some(policy) = &policy_of[*i] else {
             // A route without CORS: a later policy must not answer for it.
             if let Some((j, _)) = placed[at + 1..]
                 .iter()
-                .find(|(j, s)| built[*j].3.is_some() && s.overlaps(scope))
+                .find(|(j, s)| policy_of[*j].is_some() && overlaps(s, scope))
             {
-                scope::widening(&mut findings, route_source, format!("{} served these requests without CORS; the policy for {} now answers them: list the route's paths in that policy's match or leave them out", source.proxy, built[*j].0));
+                let (proxy, other) = (source.proxy, &routes[*j].source);
+                scope::widening(&mut findings, &routes[*i].source, format!("{proxy} served these requests without CORS; the policy for {other} now answers them: list the route's paths in that policy's match or leave them out"));
             }
             continue;
         };
-        let base = options.name.unwrap_or(name);
+        let base = args.name.as_deref().unwrap_or(&routes[*i].name);
         let mut name = base.to_string();
         for n in 2.. {
             if !policies.iter().any(|p| p.name == name) {
@@ -307,14 +335,9 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
             }
             name = format!("{base}-{n}");
         }
-        let non_empty = |list: &[String]| (!list.is_empty()).then(|| list.to_vec());
         policies.push(PolicyConfig {
             name,
-            r#match: Match {
-                hosts: non_empty(&scope.hosts),
-                paths: non_empty(&scope.paths),
-                ignore_case: scope.ignore_case,
-            },
+            r#match: scope.clone(),
             ..policy.clone()
         });
     }
@@ -322,25 +345,23 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
     let mut seen = std::collections::HashSet::new();
     findings.retain(|f| seen.insert((f.source.clone(), f.message.clone())));
     if policies.is_empty() {
-        return Err(Failure {
-            message: format!(
-                "no origin of the {} settings could be carried over, so there is no policy to write",
-                source.proxy
-            ),
-            findings,
-        });
+        let proxy = source.proxy;
+        let message = format!("no origin of the {proxy} settings could be carried over, so there is no policy to write");
+        return failed(message, findings);
     }
-    if !options.accept_widening && findings.iter().any(|f| f.severity == Severity::Widening) {
-        return Err(Failure {
-            message: "the imported config would let through requests or origins that the source did not (the widening findings above); review them, then run again with --accept-widening".into(),
-            findings,
-        });
+    if !args.accept_widening && findings.iter().any(|f| f.severity == Severity::Widening) {
+        let message = "the imported config would let through requests or origins that the source did not (the widening findings above); review them, then run again with --accept-widening";
+        return failed(message.into(), findings);
     }
     let config = PluginConfig {
         policies,
         ..PluginConfig::default()
     };
-    Ok(Imported { config, findings })
+    Report {
+        config: Some(config),
+        error: None,
+        findings,
+    }
 }
 
 /// Applies the filter's rules to the draft: what the filter refuses is left
@@ -349,9 +370,9 @@ pub fn import(source: Source, text: &str, options: &Options) -> Result<Imported,
 fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
     let proxy = draft.proxy;
     let mut origins: Vec<Item> = Vec::new();
-    for item in std::mem::take(&mut draft.origins) {
+    for item in take(&mut draft.origins) {
         // What the engine refuses stays as written, for it to explain.
-        let value = normalize(&item.value).unwrap_or(item.value);
+        let value = filter_core::normalize_origin_entry(&item.value).unwrap_or(item.value);
         if let Some(suffix) = filter_core::covers_public_suffix(&value) {
             let why = format!("\"{value}\" spans the public suffix {suffix}: anyone who registers a matching name there is allowed, as in {proxy}; list your own origins");
             draft.flag(Severity::Insecure, &item.source, why);
@@ -368,12 +389,13 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
         origins = vec![any];
     }
     let default_methods = draft.methods.is_none();
-    let methods = draft.methods.take().unwrap_or_default();
-    let (headers, expose) = (
-        std::mem::take(&mut draft.headers),
-        std::mem::take(&mut draft.expose),
-    );
-    let mut lists = [origins, methods, headers, expose];
+    let (methods, headers) = (draft.methods.take(), take(&mut draft.headers));
+    let mut lists = [
+        origins,
+        methods.unwrap_or_default(),
+        headers,
+        take(&mut draft.expose),
+    ];
     let max_age = draft.max_age.take().map(|(source, seconds)| {
         let clamped = seconds.clamp(0.0, 86400.0).floor();
         if clamped != seconds {
@@ -397,36 +419,40 @@ fn finish(draft: &mut Draft) -> Option<PolicyConfig> {
         allow_private_network: private_network,
         disallowed: Default::default(),
     };
-    // The engine names every item it refuses at once.
-    let mut refused = Vec::new();
-    for (item, severity, why) in complaints(&policy(&lists)) {
-        let Some((list, index)) = item.filter(|(list, index)| *index < lists[*list].len()) else {
+    // The engine names every item it refuses at once; each is flagged once,
+    // in list order, then removed from the last so the positions hold.
+    let mut refused = BTreeMap::new();
+    let single = PluginConfig {
+        policies: vec![policy(&lists)],
+        ..PluginConfig::default()
+    };
+    let errors = Config::compile(&single).err();
+    for error in errors.iter().flat_map(ConfigErrors::iter) {
+        let why = error.problem().to_string();
+        let item = match error.field().segments() {
+            [Segment::Field(list), Segment::Index(index)] => LISTS
+                .iter()
+                .position(|l| l == list)
+                .map(|list| (list, *index)),
+            _ => None,
+        };
+        let Some(item) = item.filter(|(list, index)| *index < lists[*list].len()) else {
             let why = format!("the filter refuses the imported policy: {why}");
             draft.flag(Severity::Untranslatable, "", why);
             return None;
         };
-        refused.push((list, index, severity, why));
+        let severity = severity(error.problem());
+        refused.entry(item).or_insert((severity, why));
     }
-    refused.sort_by_key(|(list, index, ..)| (*list, *index));
-    refused.dedup_by_key(|(list, index, ..)| (*list, *index));
-    for (list, index, severity, why) in &refused {
+    for ((list, index), (severity, why)) in &refused {
         let item = &lists[*list][*index];
-        draft.flag(
-            *severity,
-            &item.source,
-            format!("\"{}\" is left out: {why}", item.value),
-        );
+        let why = format!("\"{}\" is left out: {why}", item.value);
+        draft.flag(*severity, &item.source, why);
     }
-    // From the last, so that the positions of the others hold.
-    for (list, index, ..) in refused.iter().rev() {
+    for (list, index) in refused.keys().rev() {
         lists[*list].remove(*index);
     }
     (!lists[0].is_empty()).then(|| policy(&lists))
-}
-
-/// An `allow_origins` entry as the engine reads it, when it accepts it.
-fn normalize(entry: &str) -> Option<String> {
-    filter_core::normalize_origin_entry(entry).ok()
 }
 
 /// The lists of a policy, in the order `finish` keeps them.
@@ -437,40 +463,18 @@ const LISTS: [&str; 4] = [
     "expose_headers",
 ];
 
-/// What the engine refuses in a policy: for an item of one of the lists,
-/// the list (by its place in [`LISTS`]) and the position; how much that
-/// matters, and why.
-type Complaint = (Option<(usize, usize)>, Severity, String);
-
-fn complaints(policy: &PolicyConfig) -> Vec<Complaint> {
-    let config = PluginConfig {
-        policies: vec![policy.clone()],
-        ..PluginConfig::default()
-    };
-    let Err(errors) = Config::compile(&config) else {
-        return Vec::new();
-    };
-    let complaint = |error: &filter_core::ConfigError| {
-        let item = match error.field().segments() {
-            [Segment::Field(list), Segment::Index(index)] => LISTS
-                .iter()
-                .position(|l| l == list)
-                .map(|list| (list, *index)),
-            _ => None,
-        };
-        let severity = match error.problem() {
-            Problem::ForbiddenMethod
-            | Problem::ForbiddenRequestHeader
-            | Problem::ForbiddenResponseHeader => Severity::Ignored,
-            Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
-                Severity::Insecure
-            }
-            Problem::CredentialsWithWildcard => Severity::Changed,
-            _ => Severity::Untranslatable,
-        };
-        (item, severity, error.problem().to_string())
-    };
-    errors.iter().map(complaint).collect()
+/// How much it matters that the engine refuses an imported item.
+fn severity(problem: &Problem) -> Severity {
+    match problem {
+        Problem::ForbiddenMethod
+        | Problem::ForbiddenRequestHeader
+        | Problem::ForbiddenResponseHeader => Severity::Ignored,
+        Problem::CredentialsWithNullOrigin | Problem::CredentialsOverPlainHttp => {
+            Severity::Insecure
+        }
+        Problem::CredentialsWithWildcard => Severity::Changed,
+        _ => Severity::Untranslatable,
+    }
 }
 
 /// Comma-separated header values (`"GET, POST"`), as Envoy writes lists.
@@ -486,11 +490,7 @@ pub fn split_list(source: &str, value: &str) -> Vec<Item> {
 /// A list of strings, each with its position.
 pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item> {
     if !value.is_array() {
-        draft.flag(
-            Severity::Untranslatable,
-            source,
-            "is not a list of strings; left out",
-        );
+        draft.left_out(source, "is not a list of strings");
     }
     let mut items = Vec::new();
     for (i, entry) in list(value) {
@@ -500,21 +500,8 @@ pub fn string_items(draft: &mut Draft, source: &str, value: &Value) -> Vec<Item>
                 source,
                 value: value.to_string(),
             }),
-            None => draft.flag(
-                Severity::Untranslatable,
-                &source,
-                "is not a string; left out",
-            ),
+            None => draft.left_out(&source, "is not a string"),
         }
     }
     items
-}
-
-/// Prints the findings for people, one a line.
-pub fn render_findings(findings: &[Finding]) -> String {
-    let line = |f: &Finding| {
-        let severity = crate::check::spelling(&f.severity);
-        format!("{severity}: {}: {}\n", f.source, f.message)
-    };
-    findings.iter().map(line).collect()
 }

@@ -4,7 +4,7 @@
 //! `*`, and echoes the request's `Origin` rather than sending `*`.
 
 use super::regex::{self, Anchoring};
-use super::{normalize, Draft, Severity};
+use super::{Draft, Severity};
 use serde_json::Value;
 
 /// Adds the entries that mean the same as an Envoy `StringMatcher` or an
@@ -23,8 +23,8 @@ pub fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
         Some((kind, value?.as_str()?))
     });
     let Some((kind, value)) = found else {
-        let why = "is not an exact, prefix, suffix, contains or regex matcher; left out";
-        return draft.flag(Severity::Untranslatable, source, why);
+        let why = "is not an exact, prefix, suffix, contains or regex matcher";
+        return draft.left_out(source, why);
     };
     let what = format!("{kind} \"{value}\"");
     let folded = match ignore_case {
@@ -43,12 +43,9 @@ pub fn string_match(draft: &mut Draft, source: &str, matcher: &Value) {
             draft.flag(Severity::Untranslatable, source, why);
         }
         "exact" => {
-            match normalize(&folded) {
-                Some(normal) if normal != folded => {
-                    let why = format!("{proxy} compared \"{value}\" byte for byte with the Origin, which browsers send as \"{normal}\", so it never matched; imported as \"{normal}\"");
-                    draft.flag(Severity::Changed, source, why);
-                }
-                _ => {}
+            if let Some(normal) = normalize(&folded).filter(|n| *n != folded) {
+                let why = format!("{proxy} compared \"{value}\" byte for byte with the Origin, which browsers send as \"{normal}\", so it never matched; imported as \"{normal}\"");
+                draft.flag(Severity::Changed, source, why);
             }
             draft.origin(source, folded);
         }
@@ -123,4 +120,9 @@ fn suffix(draft: &mut Draft, source: &str, value: &str, what: &str) {
         let why = format!("{what} is left out: no entry means the same");
         draft.flag(Severity::Untranslatable, source, why);
     }
+}
+
+/// An `allow_origins` entry as the engine reads it, when it accepts it.
+fn normalize(entry: &str) -> Option<String> {
+    filter_core::normalize_origin_entry(entry).ok()
 }

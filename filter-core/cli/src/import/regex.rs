@@ -30,14 +30,14 @@ pub enum Anchoring {
 /// `pattern` what the source runs.
 pub fn import(draft: &mut Draft, source: &str, shown: &str, pattern: &str, anchoring: Anchoring) {
     let proxy = draft.proxy;
-    let translated = SourceRegex::parse(pattern, anchoring).and_then(|regex| match regex.is_match("*") {
+    let translated = SourceRegex::parse(pattern, anchoring).and_then(|parsed| match parsed.regex.is_match("*") {
         // Envoy's filter allows every origin when a matcher matches "*".
         true if anchoring == Anchoring::Full => {
             let why = format!("regex \"{shown}\" matches the text \"*\", which {proxy} takes as allowing every origin; imported as \"*\"");
             draft.flag(Severity::Insecure, source, why);
             Ok((vec!["*".to_string()], None))
         }
-        _ => regex.translate(),
+        _ => parsed.translate(),
     });
     match translated {
         Ok((entries, widens)) => {
@@ -56,11 +56,8 @@ pub fn import(draft: &mut Draft, source: &str, shown: &str, pattern: &str, ancho
                 true => Severity::Insecure,
                 false => Severity::Untranslatable,
             };
-            draft.flag(
-                severity,
-                source,
-                format!("regex \"{shown}\" is left out: it {why}"),
-            );
+            let why = format!("regex \"{shown}\" is left out: it {why}");
+            draft.flag(severity, source, why);
         }
     }
 }
@@ -109,11 +106,6 @@ impl SourceRegex {
             hir,
             fold_case,
         })
-    }
-
-    /// Whether the regex, as the source runs it, matches `value`.
-    fn is_match(&self, value: &str) -> bool {
-        self.regex.is_match(value)
     }
 
     /// The `allow_origins` entries that allow the same origins, and what
@@ -252,7 +244,7 @@ impl SourceRegex {
             }
         }
         value.push_str(tail);
-        match self.is_match(&value) {
+        match self.regex.is_match(&value) {
             true => format!("{EXAMPLE}\"{value}\""),
             false => String::new(),
         }
@@ -279,7 +271,7 @@ impl SourceRegex {
         };
         let mut widens = None;
         for probe in probes(entries) {
-            match (self.is_match(&probe), allows(&probe)) {
+            match (self.regex.is_match(&probe), allows(&probe)) {
                 (true, false) => {
                     return Err(format!(
                         "matches \"{probe}\", which {listed} would not allow"

@@ -3,101 +3,81 @@
 //!
 //! What a `match` cannot say (a header condition, a regex path, a host
 //! pattern) is dropped from the scope, which then covers more requests than
-//! the source's route did: that is a [`Severity::Widening`] finding.
+//! the source's route did: that is a [`Severity::Widening`] finding. A
+//! scope is the engine's own [`Match`]: `None` stands for any host or path.
 
 use super::{Finding, Severity};
-use crate::coverage::{host_covers, path_covers};
-use regex_syntax::hir::{Hir, HirKind, Look};
+use filter_core::Match;
+use regex_syntax::hir::HirKind;
 use serde_json::Value;
 use std::cmp::Reverse;
 
-/// One `match` of a policy; an empty list means any host or path.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Scope {
-    pub hosts: Vec<String>,
-    /// Exact paths, or prefixes ending in `*`.
-    pub paths: Vec<String>,
-    pub ignore_case: bool,
+/// Sorts before the less specific: exact hosts, then `*.` suffixes,
+/// longest first, then any host; within that (when the source prefers the
+/// most specific path rather than the first route) exact paths, then
+/// prefixes, longest first, then any path.
+fn rank(scope: &Match, by_path: bool) -> (u8, Reverse<usize>, u8, Reverse<usize>) {
+    let (host_class, host_len) = match scope.hosts.as_deref().and_then(<[String]>::first) {
+        None => (2, 0),
+        Some(host) if host.starts_with("*.") => (1, host.len()),
+        Some(_) => (0, 0),
+    };
+    // Gateway API and Kong: an exact path before any prefix, longer first.
+    let paths = scope.paths.as_deref().unwrap_or_default();
+    let longest = |prefix: bool| {
+        let lengths = paths.iter().filter(|p| p.ends_with('*') == prefix);
+        lengths.map(String::len).max()
+    };
+    let best_path = match (paths.is_empty(), longest(true)) {
+        (true, _) => (2, Reverse(0)),
+        (false, Some(len)) => (1, Reverse(len)),
+        (false, None) => (0, Reverse(longest(false).unwrap_or(0))),
+    };
+    let (path_class, path_len) = if by_path { best_path } else { (0, Reverse(0)) };
+    (host_class, Reverse(host_len), path_class, path_len)
 }
 
-impl Scope {
-    /// Whether some request falls in both scopes. Host patterns (`*.`
-    /// suffixes) and path patterns (prefixes) overlap only where one covers
-    /// the other.
-    pub fn overlaps(&self, other: &Scope) -> bool {
-        let any_pair = |a: &[String], b: &[String], covers: fn(&str, &str) -> bool| {
-            let overlap = |x: &String, y: &String| covers(x, y) || covers(y, x);
-            a.is_empty() || b.is_empty() || a.iter().any(|x| b.iter().any(|y| overlap(x, y)))
-        };
-        any_pair(&self.hosts, &other.hosts, host_covers)
-            && any_pair(&self.paths, &other.paths, path_covers)
-    }
-
-    /// Sorts before the less specific: exact hosts, then `*.` suffixes,
-    /// longest first, then any host; within that (when the source prefers
-    /// the most specific path rather than the first route) exact paths, then
-    /// prefixes, longest first, then any path.
-    fn rank(&self, by_path: bool) -> (u8, Reverse<usize>, u8, Reverse<usize>) {
-        let (host_class, host_len) = match self.hosts.first() {
-            None => (2, 0),
-            Some(host) if host.starts_with("*.") => (1, host.len()),
-            Some(_) => (0, 0),
-        };
-        // Gateway API and Kong: an exact path before any prefix, longer first.
-        let longest = |prefix: bool| {
-            let lengths = self.paths.iter().filter(|p| p.ends_with('*') == prefix);
-            lengths.map(String::len).max()
-        };
-        let best_path = match (self.paths.is_empty(), longest(true)) {
-            (true, _) => (2, Reverse(0)),
-            (false, Some(len)) => (1, Reverse(len)),
-            (false, None) => (0, Reverse(longest(false).unwrap_or(0))),
-        };
-        let (path_class, path_len) = if by_path { best_path } else { (0, Reverse(0)) };
-        (host_class, Reverse(host_len), path_class, path_len)
-    }
-
-    /// The scope split by kind of host (exact, each `*.` suffix length, any),
-    /// since the source tries those kinds in that order.
-    fn by_host_kind(&self) -> Vec<Scope> {
-        let mut split: Vec<Scope> = Vec::new();
-        for host in &self.hosts {
-            let kind = |h: &str| h.strip_prefix("*.").map(str::len);
-            match split.iter_mut().find(|s| kind(&s.hosts[0]) == kind(host)) {
-                Some(scope) => scope.hosts.push(host.clone()),
-                None => split.push(Scope {
-                    hosts: vec![host.clone()],
-                    ..self.clone()
-                }),
-            }
+/// The scope split by kind of host (exact, each `*.` suffix length, any),
+/// since the source tries those kinds in that order.
+fn by_host_kind(scope: &Match) -> Vec<Match> {
+    let kind = |h: &str| h.strip_prefix("*.").map(str::len);
+    let mut split: Vec<Vec<String>> = Vec::new();
+    for host in scope.hosts.iter().flatten() {
+        match split.iter_mut().find(|hosts| kind(&hosts[0]) == kind(host)) {
+            Some(hosts) => hosts.push(host.clone()),
+            None => split.push(vec![host.clone()]),
         }
-        if split.is_empty() {
-            split.push(self.clone());
-        }
-        split
     }
+    if split.is_empty() {
+        return vec![scope.clone()];
+    }
+    let with = |hosts| Match {
+        hosts: Some(hosts),
+        ..scope.clone()
+    };
+    split.into_iter().map(with).collect()
 }
 
 /// Sorts `(route, scope)` pairs into the order the filter must try them.
-pub fn order(placed: Vec<(usize, Scope)>, by_path: bool) -> Vec<(usize, Scope)> {
+pub fn order(placed: Vec<(usize, Match)>, by_path: bool) -> Vec<(usize, Match)> {
     let split =
-        |(route, scope): (usize, Scope)| scope.by_host_kind().into_iter().map(move |s| (route, s));
-    let mut placed: Vec<(usize, Scope)> = placed.into_iter().flat_map(split).collect();
-    placed.sort_by_key(|(_, scope)| scope.rank(by_path));
+        |(route, scope): (usize, Match)| by_host_kind(&scope).into_iter().map(move |s| (route, s));
+    let mut placed: Vec<(usize, Match)> = placed.into_iter().flat_map(split).collect();
+    placed.sort_by_key(|(_, scope)| rank(scope, by_path));
     placed
 }
 
-/// The source's list of hosts at `at` as `match.hosts`: empty (any host)
-/// when the list is, or when one of them stands for any host.
+/// The source's list of hosts at `at` as `match.hosts`: `None` (any host)
+/// when the list is empty, or when one of them stands for any host.
 pub fn hosts<'a>(
     findings: &mut Vec<Finding>,
     at: &str,
     list: impl Into<Option<&'a Value>>,
-) -> Vec<String> {
+) -> Option<Vec<String>> {
     let hosts: Option<Vec<String>> = super::list(list)
         .map(|(i, h)| host(findings, &format!("{at}[{i}]"), h.as_str().unwrap_or("*")))
         .collect();
-    hosts.unwrap_or_default()
+    hosts.filter(|hosts| !hosts.is_empty())
 }
 
 /// A host of the source as a `match.hosts` entry: `None` for any host. A
@@ -171,44 +151,29 @@ pub fn path(
     Some(entries)
 }
 
-/// `/v1/.*` as `/v1/*`, `/health` as itself.
+/// `/v1/.*` as `/v1/*`, `/health` as itself: the regex, its anchors and
+/// trailing "any text" removed, must read as one literal path.
 fn regex_prefix(regex: &str) -> Option<String> {
-    let hir = regex_syntax::parse(regex).ok()?;
-    let mut parts = match hir.kind() {
-        HirKind::Concat(parts) => parts.as_slice(),
-        _ => std::slice::from_ref(&hir),
-    };
-    let look = |h: &Hir, at: Look| matches!(h.kind(), HirKind::Look(l) if *l == at);
-    if parts.first().is_some_and(|h| look(h, Look::Start)) {
-        parts = &parts[1..];
-    }
-    if parts.last().is_some_and(|h| look(h, Look::End)) {
-        parts = &parts[..parts.len() - 1];
-    }
+    let mut body = regex.strip_prefix('^').unwrap_or(regex);
+    body = body
+        .strip_suffix('$')
+        .filter(|b| !b.ends_with('\\'))
+        .unwrap_or(body);
     // `.` leaves out only `\n`, which paths never hold.
-    let dot = |d: &str| regex_syntax::parse(d).ok();
-    let any = |h: &Hir| {
-        matches!(h.kind(), HirKind::Repetition(rep) if rep.min == 0 && rep.max.is_none()
-            && [dot("."), dot("(?s:.)")].contains(&Some((*rep.sub).clone())))
-    };
-    let split = parts
+    let mut prefix = false;
+    while let Some(rest) = [".*", ".*?", "(?s:.)*"]
         .iter()
-        .take_while(|h| matches!(h.kind(), HirKind::Literal(_)))
-        .count();
-    let (literals, rest) = parts.split_at(split);
-    let mut path = String::new();
-    for literal in literals {
-        if let HirKind::Literal(literal) = literal.kind() {
-            path.push_str(std::str::from_utf8(&literal.0).ok()?);
-        }
+        .find_map(|any| body.strip_suffix(any))
+    {
+        (body, prefix) = (rest, true);
     }
-    if !rest.iter().all(any) || !path.starts_with('/') || path.contains('*') {
+    let hir = regex_syntax::parse(body).ok()?;
+    let HirKind::Literal(literal) = hir.kind() else {
         return None;
-    }
-    if !rest.is_empty() {
-        path.push('*');
-    }
-    Some(path)
+    };
+    let path = std::str::from_utf8(&literal.0).ok()?;
+    let star = if prefix { "*" } else { "" };
+    (path.starts_with('/') && !path.contains('*')).then(|| format!("{path}{star}"))
 }
 
 /// A condition of the source's route that no `match` can carry.
