@@ -22,7 +22,14 @@ size() { stat -c %s "$1"; }
 build_envoy() {
   # The `wasm` profile (workspace Cargo.toml) is release with opt-level "z" and
   # strip = true: the smallest module, which Envoy loads into every worker VM.
-  cargo build --manifest-path "$ROOT/Cargo.toml" --profile wasm -p envoy-filter \
+  # Panic messages name the source file; without the registry's directory
+  # (`serde_json-1.0.154/src/read.rs`) the module is 712 bytes smaller.
+  local remap="" index
+  for index in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    remap+=" --remap-path-prefix=$index="
+  done
+  RUSTFLAGS="${RUSTFLAGS:-}$remap" \
+    cargo build --manifest-path "$ROOT/Cargo.toml" --profile wasm -p envoy-filter \
     --target wasm32-unknown-unknown
   local raw="$TARGET_DIR/wasm32-unknown-unknown/wasm/envoy_filter.wasm"
   local out="$TARGET_DIR/envoy-filter.wasm"

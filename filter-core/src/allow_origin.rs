@@ -4,6 +4,7 @@
 
 use crate::error::{FieldPath, Problem, Report};
 use crate::origin::{AllowOrigins, Entry};
+use crate::psl;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
@@ -21,6 +22,7 @@ pub(crate) fn compile(
     }
     let count = entries.len();
     let mut parsed = Vec::with_capacity(count);
+    let mut memo = psl::Memo::default();
     for (i, raw) in entries.iter().enumerate() {
         let problem = match Entry::parse(raw) {
             Err(problem) => Some(problem),
@@ -30,7 +32,7 @@ pub(crate) fn compile(
             Ok(entry) if credentials && entry.is_plain_http_off_loopback() => {
                 Some(Problem::CredentialsOverPlainHttp)
             }
-            Ok(entry) => match credentials.then(|| entry.spanned_public_suffix()) {
+            Ok(entry) => match credentials.then(|| entry.spanned_public_suffix(&mut memo)) {
                 Some(Some(suffix)) => Some(Problem::WildcardOverPublicSuffix { suffix }),
                 _ => {
                     parsed.push(entry);

@@ -192,10 +192,11 @@ impl Entry {
     /// The public suffix (Public Suffix List) this pattern spans, if it
     /// covers sites that different owners registered: `*.github.io`,
     /// `pr-*.co.uk`.
-    pub(crate) fn spanned_public_suffix(&self) -> Option<String> {
+    /// `memo` speeds up the entries after the first.
+    pub(crate) fn spanned_public_suffix(&self, memo: &mut psl::Memo) -> Option<String> {
         match self {
-            Entry::Subdomains { suffix, .. } => psl::suffix_under_subdomains(suffix),
-            Entry::Glob { rest, .. } => psl::suffix_under_glob(rest),
+            Entry::Subdomains { suffix, .. } => psl::suffix_under_subdomains(suffix, memo),
+            Entry::Glob { rest, .. } => psl::suffix_under_glob(rest, memo),
             _ => None,
         }
     }
@@ -242,7 +243,9 @@ impl core::fmt::Display for Port {
 /// `allow_credentials` such an entry is refused; without, `cors-filter check`
 /// warns about it. `None` for any other entry, valid or not.
 pub fn covers_public_suffix(entry: &str) -> Option<String> {
-    Entry::parse(entry).ok()?.spanned_public_suffix()
+    Entry::parse(entry)
+        .ok()?
+        .spanned_public_suffix(&mut psl::Memo::default())
 }
 
 /// Whether an `allow_origins` entry names the user's own machine

@@ -3,47 +3,119 @@
 //! never span sites of different owners (`https://*.github.io`).
 //!
 //! The snapshot (`psl/suffixes.bin`, written by `scripts/refresh-psl.sh`) is
-//! the list as a trie, read from the top-level label down, in this grammar:
-//! `item := ["?"] label ["{" item ("," item)* "}"]`, items separated by `,`,
-//! children sorted. `?` marks a node that is not a rule itself (only a step
-//! towards rules below it); wildcard rules are children named `*`, exception
-//! rules children named `!label`. After each `{` comes the length of what the
-//! braces hold, in symbols (five bits a symbol, least significant first, 32
-//! set on all but the last), so that a reader skips a subtree at once.
-//! Top-level labels with nothing below them are
-//! left out: every single label is a public suffix anyway (the list's default
-//! rule). Each symbol takes six bits: one of the 43 characters of [`ALPHABET`],
-//! one of the frequent labels of `psl/words.txt` (codes 43 to 62), or the
-//! end (63). The Envoy module (after wasm-opt) grows by 48 KB with it (the
-//! 2025-05-26 list; 54 KB with 2026-10-23's 10,397 rules), 70 KB
-//! with the same trie as plain text, 42 KB with it deflated plus
-//! `miniz_oxide` (and a 70 KB inflation per config), 890 KB with the `psl`
-//! crate. It is read at config time only, by a scan over the labels of each
-//! level.
+//! the list as a trie, read from the top-level label down. Each item of a
+//! subtree is `["?"] label ("," | "{" length subtree)`: `?` marks a node that
+//! is not a rule itself (only a step towards rules below it), wildcard rules
+//! are children named `*`, exception rules children named `!label`; the
+//! length of a subtree, in bits, lets a reader skip it at once, and the last
+//! item of a subtree needs no `,`. The whole trie is one subtree, its length
+//! first. Top-level labels with nothing below them are left out: every single
+//! label is a public suffix anyway (the list's default rule).
+//!
+//! A symbol is one of the label characters, the grammar's, or one of the 100
+//! frequent labels of `psl/words.txt`, written as a canonical Huffman code
+//! from one of five tables chosen by the symbol before it. With the
+//! 2026-10-23 list (9,276 rules held) that is 36.7 KB, and the Envoy module
+//! after wasm-opt is 17.5 KB smaller than with six bits a symbol and 20 words
+//! (53.8 KB); deflated it is 30 KB, but `miniz_oxide` adds 13.4 KB of code
+//! (and a 78 KB inflation per config); the `psl` crate adds 890 KB. It is read
+//! at config time only, by a scan over the labels of each level (see [`Memo`]).
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::ops::Range;
 
 /// The date of the compiled-in Public Suffix List snapshot (`YYYY-MM-DD`).
 pub const PSL_SNAPSHOT_DATE: &str = include_str!("psl/date.txt").trim_ascii();
 
+/// The code tables, then the trie's bits, most significant first.
 const PACKED: &[u8] = include_bytes!("psl/suffixes.bin");
 const WORDS: &str = include_str!("psl/words.txt");
-const ALPHABET: &[u8; 43] = b"abcdefghijklmnopqrstuvwxyz0123456789-,{}?*!";
+const ALPHABET: &[u8; 42] = b"abcdefghijklmnopqrstuvwxyz0123456789-,{?*!";
 const COMMA: u8 = 37;
 const OPEN: u8 = 38;
-const CLOSE: u8 = 39;
-const NOT_A_RULE: u8 = 40;
-const BANG: u8 = 42;
-const END: u8 = 63;
+const NOT_A_RULE: u8 = 39;
+const BANG: u8 = 41;
+const CONTEXTS: usize = 5;
+const MAX_CODE_LENGTH: usize = 15;
+/// Where each table's symbols start, in canonical order: after the tables'
+/// counts of codes of each length, 1 to [`MAX_CODE_LENGTH`].
+const SYMBOLS: [usize; CONTEXTS + 1] = {
+    let mut starts = [CONTEXTS * MAX_CODE_LENGTH; CONTEXTS + 1];
+    let mut context = 0;
+    while context < CONTEXTS {
+        starts[context + 1] = starts[context];
+        let mut length = 0;
+        while length < MAX_CODE_LENGTH {
+            starts[context + 1] += PACKED[context * MAX_CODE_LENGTH + length] as usize;
+            length += 1;
+        }
+        context += 1;
+    }
+    starts
+};
 
-/// The six-bit symbol at `index` (past the data: [`END`]).
-fn symbol(index: usize) -> u8 {
-    let bit = index * 6;
-    let byte = |at: usize| PACKED.get(at).copied().unwrap_or(u8::MAX);
-    let pair = u16::from_be_bytes([byte(bit / 8), byte(bit / 8 + 1)]);
-    (pair >> (10 - bit % 8)) as u8 & 63
+/// The code table for the symbol after `previous`: at the start of a label,
+/// after a vowel, another letter, a digit or `-`, or a whole label (`*` or a
+/// word).
+fn context(previous: Option<u8>) -> usize {
+    match previous {
+        None | Some(NOT_A_RULE | BANG) => 0,
+        // a, e, i, o, u, y
+        Some(0 | 4 | 8 | 14 | 20 | 24) => 1,
+        Some(0..=25) => 2,
+        Some(0..COMMA) => 3,
+        Some(_) => 4,
+    }
+}
+
+/// The bit at `at` in the trie (past the data: 0).
+fn bit(at: usize) -> u32 {
+    let byte = PACKED.get(SYMBOLS[CONTEXTS] + at / 8).copied();
+    byte.map_or(0, |b| u32::from(b >> (7 - at % 8) & 1))
+}
+
+/// The symbol whose code starts at `at`, which moves past it; `None` past
+/// the data.
+fn symbol(at: &mut usize, previous: Option<u8>) -> Option<u8> {
+    let context = context(previous);
+    let counts = PACKED
+        .get(context * MAX_CODE_LENGTH..)?
+        .get(..MAX_CODE_LENGTH)?;
+    // Canonical codes: consecutive within a length, shifted left at each
+    // longer length.
+    let (mut code, mut first, mut index) = (0, 0, SYMBOLS[context]);
+    for &count in counts {
+        code |= bit(*at);
+        *at += 1;
+        let count = u32::from(count);
+        if code - first < count {
+            return PACKED.get(index + (code - first) as usize).copied();
+        }
+        index += count as usize;
+        first = (first + count) << 1;
+        code <<= 1;
+    }
+    None
+}
+
+/// A subtree's length in bits: four bits at a time, least significant
+/// first, each followed by 1 when more follow.
+fn length(at: &mut usize) -> usize {
+    let (mut length, mut shift) = (0, 0);
+    loop {
+        let digit = (0..5).fold(0, |digit, _| {
+            let next = digit << 1 | bit(*at) as usize;
+            *at += 1;
+            next
+        });
+        length |= (digit >> 1) << shift;
+        shift += 4;
+        if digit & 1 == 0 || shift > 28 {
+            return length;
+        }
+    }
 }
 
 /// The text one symbol stands for.
@@ -57,23 +129,27 @@ fn spell(symbol: u8) -> &'static [u8] {
     }
 }
 
-/// The text of a label, its symbols spelled out.
-fn label_text(label: Range<usize>) -> impl Iterator<Item = u8> {
-    label.flat_map(|i| spell(symbol(i)).iter().copied())
-}
-
 /// One node of the trie.
 #[derive(Clone)]
 struct Node {
     /// The node's own name is a rule (`co.uk`).
     rule: bool,
-    /// The symbols of the items below it, without the braces.
+    /// The bits of the items below it.
     children: Range<usize>,
 }
 
 impl Node {
-    /// The items right below this node, in order: each label's symbols and
-    /// its node.
+    /// The whole trie, below the top-level labels.
+    fn root() -> Node {
+        let mut at = 0;
+        let length = length(&mut at);
+        Node {
+            rule: false,
+            children: at..at + length,
+        }
+    }
+
+    /// The items right below this node, in order: each label and its node.
     fn items(&self) -> Items {
         Items {
             at: self.children.start,
@@ -81,11 +157,11 @@ impl Node {
         }
     }
 
-    /// The child labelled `text`. Children are sorted by label, so the
+    /// The child labelled `name`. Children are sorted by label, so the
     /// search stops at the first label past it.
-    fn named(&self, text: impl Iterator<Item = u8> + Clone) -> Option<Node> {
+    fn named(&self, name: &[u8]) -> Option<Node> {
         for (label, child) in self.items() {
-            match label_text(label).cmp(text.clone()) {
+            match label.as_slice().cmp(name) {
                 Ordering::Less => {}
                 Ordering::Equal => return Some(child),
                 Ordering::Greater => return None,
@@ -102,43 +178,33 @@ struct Items {
 }
 
 impl Iterator for Items {
-    type Item = (Range<usize>, Node);
+    type Item = (Vec<u8>, Node);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (mut at, end) = (self.at, self.end);
-        if at >= end || symbol(at) == END {
+        if self.at >= self.end {
             return None;
         }
-        let rule = symbol(at) != NOT_A_RULE;
-        if !rule {
-            at += 1;
-        }
-        let label_start = at;
-        while at < end && !matches!(symbol(at), COMMA | OPEN | CLOSE | END) {
-            at += 1;
-        }
-        let label = label_start..at;
-        let mut children = at..at;
-        if at < end && symbol(at) == OPEN {
-            // The length of the subtree, so that it is skipped at once.
-            let (mut length, mut shift) = (0usize, 0);
-            at += 1;
-            loop {
-                let digit = symbol(at);
-                at += 1;
-                length |= usize::from(digit & 31) << shift;
-                shift += 5;
-                if digit & 32 == 0 || shift > 30 {
+        let mut node = Node {
+            rule: true,
+            children: 0..0,
+        };
+        let (mut label, mut previous) = (Vec::new(), None);
+        while self.at < self.end {
+            let next = symbol(&mut self.at, previous)?;
+            match next {
+                COMMA => break,
+                OPEN => {
+                    let length = length(&mut self.at);
+                    node.children = self.at..(self.at + length).min(self.end);
+                    self.at = node.children.end;
                     break;
                 }
+                NOT_A_RULE => node.rule = false,
+                _ => label.extend_from_slice(spell(next)),
             }
-            children = at..(at + length).min(end);
-            // Past the subtree and its `}`.
-            at = children.end + 1;
+            previous = Some(next);
         }
-        // Past the `,`.
-        self.at = at + 1;
-        Some((label, Node { rule, children }))
+        Some((label, node))
     }
 }
 
@@ -152,15 +218,35 @@ struct Lookup {
     public_suffix: bool,
 }
 
-fn lookup(domain: &[u8]) -> Lookup {
+/// The steps of the last walk down the trie, one per label, so that the next
+/// walk finds those it shares at once: the entries of one `allow_origins`
+/// list mostly share their top labels, and finding `example` under `com`
+/// decodes the hundreds of labels before it.
+#[derive(Default)]
+pub(crate) struct Memo(Vec<(usize, Vec<u8>, Option<Node>)>);
+
+impl Memo {
+    /// The child of `parent`, `depth` labels down, named `label`.
+    fn child(&mut self, depth: usize, parent: &Node, label: &[u8]) -> Option<Node> {
+        if let Some((start, name, child)) = self.0.get(depth) {
+            if *start == parent.children.start && name == label {
+                return child.clone();
+            }
+        }
+        let child = parent.named(label);
+        self.0.truncate(depth);
+        self.0
+            .push((parent.children.start, label.to_vec(), child.clone()));
+        child
+    }
+}
+
+fn lookup(domain: &[u8], memo: &mut Memo) -> Lookup {
     let mut parent = None;
-    let mut node = Some(Node {
-        rule: false,
-        children: 0..PACKED.len() * 8 / 6,
-    });
+    let mut node = Some(Node::root());
     let mut first: &[u8] = &[];
     for (depth, label) in domain.rsplit(|&b| b == b'.').enumerate() {
-        let child = match node.as_ref().and_then(|n| n.named(label.iter().copied())) {
+        let child = match node.as_ref().and_then(|n| memo.child(depth, n, label)) {
             Some(child) => Some(child),
             // A top-level label left out of the snapshot.
             None if depth == 0 => Some(Node {
@@ -173,8 +259,8 @@ fn lookup(domain: &[u8]) -> Lookup {
     }
     // A child of the parent named `label`, after a `!` for an exception.
     let under = |exception: bool, label: &[u8]| {
-        let name = b"!"[..usize::from(exception)].iter().chain(label).copied();
-        parent.as_ref().and_then(|p| p.named(name)).is_some()
+        let name = [&b"!"[..usize::from(exception)], label].concat();
+        parent.as_ref().and_then(|p| p.named(&name)).is_some()
     };
     let exception = under(true, first);
     let wildcard = under(false, b"*");
@@ -190,16 +276,16 @@ fn lookup(domain: &[u8]) -> Lookup {
 /// `domain` itself, or the first rule the list has below it
 /// (`*.amazonaws.com` covers `s3.amazonaws.com`, whose subdomains are
 /// anyone's buckets).
-pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
-    let found = lookup(domain.as_bytes());
+pub(crate) fn suffix_under_subdomains(domain: &str, memo: &mut Memo) -> Option<String> {
+    let found = lookup(domain.as_bytes(), memo);
     if found.public_suffix {
         return Some(String::from(domain));
     }
     let mut node = found.node?;
     let mut name = String::from(domain);
     loop {
-        let (label, child) = (node.items()).find(|(label, _)| symbol(label.start) != BANG)?;
-        let label: String = label_text(label).map(char::from).collect();
+        let (label, child) = (node.items()).find(|(label, _)| label.first() != Some(&b'!'))?;
+        let label: String = label.into_iter().map(char::from).collect();
         name = alloc::format!("{label}.{name}");
         if child.rule {
             return Some(name);
@@ -211,18 +297,20 @@ pub(crate) fn suffix_under_subdomains(domain: &str) -> Option<String> {
 /// The public suffix that makes a glob label directly under `domain`
 /// (`https://pr-*.domain`) span sites of different owners: `domain` itself,
 /// or `*.domain` when every label directly under it is a public suffix.
-pub(crate) fn suffix_under_glob(domain: &str) -> Option<String> {
-    let found = lookup(domain.as_bytes());
+pub(crate) fn suffix_under_glob(domain: &str, memo: &mut Memo) -> Option<String> {
+    let found = lookup(domain.as_bytes(), memo);
     if found.public_suffix {
         return Some(String::from(domain));
     }
-    found.node?.named(b"*".iter().copied())?;
+    found.node?.named(b"*")?;
     Some(alloc::format!("*.{domain}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use sha2::Digest;
 
     #[test]
     fn snapshot_date() {
@@ -231,18 +319,28 @@ mod tests {
         assert!(date[..4].iter().all(u8::is_ascii_digit) && date[4] == b'-' && date[7] == b'-');
     }
 
+    /// Every rule of the trie, read back, is the list's: the generator
+    /// wrote their number and digest from the list as it parsed it.
     #[test]
-    fn whole_snapshot_reads() {
-        fn rules(node: &Node) -> usize {
-            let below: usize = node.items().map(|(_, child)| rules(&child)).sum();
-            usize::from(node.rule) + below
+    fn every_rule_reads_back() {
+        fn rules(node: &Node, suffix: &str, found: &mut Vec<String>) {
+            for (label, child) in node.items() {
+                let name = String::from_utf8(label).unwrap() + suffix;
+                if child.rule {
+                    found.push(name.clone());
+                }
+                rules(&child, &format!(".{name}"), found);
+            }
         }
-        let top = Node {
-            rule: false,
-            children: 0..PACKED.len() * 8 / 6,
-        };
-        // The snapshot's rules less the top-level labels left out.
-        assert!(rules(&top) > 8000, "{}", rules(&top));
+        let mut found = Vec::new();
+        rules(&Node::root(), "", &mut found);
+        found.sort();
+        let digest = sha2::Sha256::digest(found.join("\n"));
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            format!("{} {hex}", found.len()),
+            include_str!("psl/rules.sha256")
+        );
     }
 
     #[test]
@@ -260,7 +358,10 @@ mod tests {
             "x.kawasaki.jp",
             "unknowntld",
         ] {
-            assert!(lookup(suffix.as_bytes()).public_suffix, "{suffix}");
+            assert!(
+                lookup(suffix.as_bytes(), &mut Memo::default()).public_suffix,
+                "{suffix}"
+            );
         }
         for registrable in [
             "example.com",
@@ -273,7 +374,7 @@ mod tests {
             "a.b.example.com",
         ] {
             assert!(
-                !lookup(registrable.as_bytes()).public_suffix,
+                !lookup(registrable.as_bytes(), &mut Memo::default()).public_suffix,
                 "{registrable}"
             );
         }
@@ -294,31 +395,43 @@ mod tests {
         ];
         for (domain, suffix) in cases {
             assert_eq!(
-                suffix_under_subdomains(domain).as_deref(),
+                suffix_under_subdomains(domain, &mut Memo::default()).as_deref(),
                 suffix,
                 "{domain}"
             );
         }
         // Rules below the domain: its subdomains belong to other owners.
-        let below = suffix_under_subdomains("amazonaws.com").unwrap();
+        let below = suffix_under_subdomains("amazonaws.com", &mut Memo::default()).unwrap();
         assert!(below.ends_with(".amazonaws.com"), "{below}");
         assert_eq!(
-            suffix_under_subdomains("kawasaki.jp").as_deref(),
+            suffix_under_subdomains("kawasaki.jp", &mut Memo::default()).as_deref(),
             Some("*.kawasaki.jp")
         );
     }
 
     #[test]
     fn globs_over_public_suffixes() {
-        assert_eq!(suffix_under_glob("github.io").as_deref(), Some("github.io"));
         assert_eq!(
-            suffix_under_glob("kawasaki.jp").as_deref(),
+            suffix_under_glob("github.io", &mut Memo::default()).as_deref(),
+            Some("github.io")
+        );
+        assert_eq!(
+            suffix_under_glob("kawasaki.jp", &mut Memo::default()).as_deref(),
             Some("*.kawasaki.jp")
         );
-        assert_eq!(suffix_under_glob("preview.example.com"), None);
-        assert_eq!(suffix_under_glob("myteam.github.io"), None);
+        assert_eq!(
+            suffix_under_glob("preview.example.com", &mut Memo::default()),
+            None
+        );
+        assert_eq!(
+            suffix_under_glob("myteam.github.io", &mut Memo::default()),
+            None
+        );
         // Rules below, but not directly under every label: the glob covers
         // only single labels, which are the platform's own hosts.
-        assert_eq!(suffix_under_glob("amazonaws.com"), None);
+        assert_eq!(
+            suffix_under_glob("amazonaws.com", &mut Memo::default()),
+            None
+        );
     }
 }
