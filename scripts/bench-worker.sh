@@ -74,10 +74,9 @@ for file in index.js index_bg.wasm; do
     exit 1
   fi
 done
-command -v wrk >/dev/null || {
-  echo "error: wrk not found; run scripts/setup.sh" >&2
-  exit 1
-}
+for tool in wrk gnuplot; do
+  command -v "$tool" >/dev/null || { echo "error: $tool not found: run scripts/setup.sh bench" >&2; exit 1; }
+done
 
 # workerd on one core, wrk on another, when there are two.
 if [ "$(nproc)" -ge 2 ]; then
@@ -270,3 +269,10 @@ awk -v kinds="${KINDS[*]}" -v names="${WORKERS[*]}" '
     }
   }' "$results"
 echo "target: ours/hono <= 0.80 for every request"
+
+# The chart BENCHMARKS.md links: CPU per request, each bar a median of rounds.
+awk -v OFS='\t' '{ print $2, $3, $5 }' "$results" |
+  python3 "$BENCH/chart.py" "$ROOT/docs/bench/worker-cpu.svg" \
+    --title "Worker under workerd: CPU per request (median of $rounds rounds)" \
+    --ylabel "workerd CPU µs per request"
+echo "chart: docs/bench/worker-cpu.svg"
