@@ -1,6 +1,7 @@
 -- A preflight from an allowed origin, for an allowed method and headers.
--- The headers and values are those Chromium's fetch() sends (checked against
--- Chromium 156), so header-map reads cost what they cost with real browsers.
+-- The header names, their number and the shape of their values are those
+-- Chromium 156's fetch() sends (the version strings are an older Chrome's,
+-- of the same length), so header-map reads cost what they cost with browsers.
 -- A preflight carries fewer headers than the request it asks about: no
 -- client hints, no credentials.
 wrk.method = "OPTIONS"

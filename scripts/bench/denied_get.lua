@@ -1,19 +1,9 @@
 -- A cross-origin GET from an origin no policy allows: forwarded untouched.
--- The headers and values are those Chromium's fetch() sends (checked against
--- Chromium 156), so header-map reads cost what they cost with real browsers.
-wrk.method = "GET"
+-- The out-of-scope GET's Chromium headers (out_of_scope_get.lua), on a path
+-- in the policy's scope, sent from another site.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "out_of_scope_get.lua")
 wrk.path = "/api/items"
-wrk.headers["Host"] = "api.example.com"
-wrk.headers["Connection"] = "keep-alive"
-wrk.headers["sec-ch-ua"] = [["Chromium";v="131", "Not_A Brand";v="24"]]
-wrk.headers["sec-ch-ua-mobile"] = "?0"
-wrk.headers["sec-ch-ua-platform"] = [["Linux"]]
-wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-wrk.headers["Accept"] = "*/*"
 wrk.headers["Origin"] = "https://evil.example.net"
 wrk.headers["Sec-Fetch-Site"] = "cross-site"
-wrk.headers["Sec-Fetch-Mode"] = "cors"
-wrk.headers["Sec-Fetch-Dest"] = "empty"
-wrk.headers["Accept-Encoding"] = "gzip, deflate, br, zstd"
-wrk.headers["Accept-Language"] = "en-US,en;q=0.9"
 wrk.headers["Referer"] = "https://evil.example.net/"

@@ -1,20 +1,7 @@
--- A preflight from an origin no policy allows.
--- The headers and values are those Chromium's fetch() sends (checked against
--- Chromium 156), so header-map reads cost what they cost with real browsers.
--- A preflight carries fewer headers than the request it asks about: no
--- client hints, no credentials.
-wrk.method = "OPTIONS"
-wrk.path = "/api/items"
-wrk.headers["Host"] = "api.example.com"
-wrk.headers["Connection"] = "keep-alive"
-wrk.headers["Accept"] = "*/*"
-wrk.headers["Access-Control-Request-Method"] = "PUT"
-wrk.headers["Access-Control-Request-Headers"] = "content-type,x-token"
+-- A preflight from an origin no policy allows: the allowed preflight's
+-- Chromium headers (allowed_preflight.lua), sent from another site.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "allowed_preflight.lua")
 wrk.headers["Origin"] = "https://evil.example.net"
-wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 wrk.headers["Sec-Fetch-Site"] = "cross-site"
-wrk.headers["Sec-Fetch-Mode"] = "cors"
-wrk.headers["Sec-Fetch-Dest"] = "empty"
-wrk.headers["Accept-Encoding"] = "gzip, deflate, br, zstd"
-wrk.headers["Accept-Language"] = "en-US,en;q=0.9"
 wrk.headers["Referer"] = "https://evil.example.net/"

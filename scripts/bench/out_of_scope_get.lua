@@ -1,7 +1,9 @@
 -- A GET on a path outside every policy (the native filter has no policy on
--- that route either).
--- The headers and values are those Chromium's fetch() sends (checked against
--- Chromium 156), so header-map reads cost what they cost with real browsers.
+-- that route either). allowed_get.lua, denied_get.lua and filter_off_get.lua
+-- start from it.
+-- The header names, their number and the shape of their values are those
+-- Chromium 156's fetch() sends (the version strings are an older Chrome's,
+-- of the same length), so header-map reads cost what they cost with browsers.
 wrk.method = "GET"
 wrk.path = "/static/app.js"
 wrk.headers["Host"] = "api.example.com"
