@@ -25,13 +25,20 @@ const EVERYWHERE: &str = r#"{"policies": [
     {"name": "everywhere", "allow_origins": ["https://app.example.com"], "disallowed": "reject"}
 ]}"#;
 
-/// A GET from an origin [`EVERYWHERE`] rejects.
-fn get(envoy: &Envoy, path: &str) -> Response {
-    Request::new("GET", path)
+/// A request from an origin [`EVERYWHERE`] rejects; an OPTIONS is a preflight.
+fn send(envoy: &Envoy, method: &str, path: &str) -> Response {
+    let request = Request::new(method, path)
         .header("Host", "api.example.com")
-        .header("Origin", "https://evil.example.net")
-        .send(envoy.listener())
-        .expect("an answer")
+        .header("Origin", "https://evil.example.net");
+    let request = match method {
+        "OPTIONS" => request.header("Access-Control-Request-Method", "PUT"),
+        _ => request,
+    };
+    request.send(envoy.listener()).expect("an answer")
+}
+
+fn get(envoy: &Envoy, path: &str) -> Response {
+    send(envoy, "GET", path)
 }
 
 /// The filter rejects on /api/orders, and is never entered on /healthz.
@@ -95,14 +102,7 @@ fn a_route_with_the_filter_off_never_enters_the_module() {
     );
     bootstrap.filter_off = vec!["/assets/".to_string()];
     let envoy = Envoy::start_with(&bootstrap.to_json(), &[]).unwrap_or_else(|f| panic!("{f}"));
-    let send = |method: &str, path: &str| {
-        Request::new(method, path)
-            .header("Host", "www.example.com")
-            .header("Origin", "https://evil.example.net")
-            .header("Access-Control-Request-Method", "PUT")
-            .send(envoy.listener())
-            .expect("an answer")
-    };
+    let send = |method: &str, path: &str| send(&envoy, method, path);
 
     assert_eq!(
         send("GET", "/app.js").status,
@@ -145,14 +145,7 @@ fn a_matcher_skips_the_module_outside_the_paths_it_names() {
     bootstrap.filter_only_under = Some("/api/".to_string());
     let bootstrap = bootstrap.to_json();
     let envoy = Envoy::start_with(&bootstrap, &[]).unwrap_or_else(|f| panic!("{f}"));
-    let preflight = |path: &str| {
-        Request::new("OPTIONS", path)
-            .header("Host", "www.example.com")
-            .header("Origin", "https://evil.example.net")
-            .header("Access-Control-Request-Method", "PUT")
-            .send(envoy.listener())
-            .expect("an answer")
-    };
+    let preflight = |path: &str| send(&envoy, "OPTIONS", path);
 
     assert_eq!(
         preflight("/api/items").status,
